@@ -1,0 +1,63 @@
+/**
+ * The API server (`npm run dev` / `npm start`, API_PORT): serves the browser quiz and the
+ * operators' dashboard from `public/`, the quiz catalog (never the answers), recent results
+ * (read from the match service), and where the match service is.
+ */
+import http from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import { loadConfigOrExit } from './config';
+import { createLogger } from './log';
+import { HttpError } from './protocol/errors';
+import { QuizCatalog } from './quiz/quizzes';
+import { errorHandler } from './http/matchRoutes';
+import { installShutdown } from './shutdown';
+
+const PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
+const RESULTS_TIMEOUT_MS = 3000;
+
+function main(): void {
+  const config = loadConfigOrExit();
+  const log = createLogger(config, { role: 'api' });
+  const catalog = QuizCatalog.load();
+  const matchService = config.MATCH_SERVICE_URL.replace(/\/$/, '');
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/api/config', (_req, res) => {
+    res.json({ matchServiceUrl: matchService });
+  });
+
+  app.get('/api/quizzes', (_req, res) => {
+    res.json(catalog.list());
+  });
+
+  app.get('/api/results', async (_req, res) => {
+    let upstream: Response;
+    try {
+      upstream = await fetch(`${matchService}/results?limit=20`, { signal: AbortSignal.timeout(RESULTS_TIMEOUT_MS) });
+    } catch {
+      throw new HttpError('UNAVAILABLE', 'The match service is not reachable.', 5);
+    }
+    if (!upstream.ok) throw new HttpError('UNAVAILABLE', `The match service answered ${upstream.status}.`, 5);
+    res.json(await upstream.json());
+  });
+
+  app.get('/ops', (_req, res) => {
+    res.sendFile(path.join(PUBLIC_DIR, 'ops.html'));
+  });
+  app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
+  app.use((_req, _res) => {
+    throw new HttpError('NOT_FOUND', 'No such page.');
+  });
+  app.use(errorHandler(log));
+
+  const server = http.createServer(app);
+  server.listen(config.API_PORT, config.HOST, () => {
+    log.info({ port: config.API_PORT, matchService }, 'API server started');
+  });
+  installShutdown(log, () => new Promise<void>((resolve) => server.close(() => resolve())));
+}
+
+main();

@@ -1,0 +1,126 @@
+/**
+ * A pool worker: hosts up to MAX_MATCHES matches with the same `MatchHost` as the single
+ * process, completes WebSocket handshakes on sockets the master hands over (it listens on
+ * no port), reports a heartbeat, and exits when the master goes away.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { Registry } from 'prom-client';
+import { loadConfigOrExit, matchTiming } from '../config';
+import { createLogger } from '../log';
+import { HostingMetrics } from '../metrics';
+import { MatchHost } from '../hosting/matchHost';
+import { WsGateway } from '../hosting/wsGateway';
+import { IpcMatchStore } from '../store/ipcStore';
+import { RedisMatchStore } from '../store/redisStore';
+import type { MatchStore } from '../store/store';
+import { IpcRequester, type MasterToWorker, type WorkerToMaster, toRemoteError } from './ipc';
+
+function main(): void {
+  const config = loadConfigOrExit();
+  const workerId = Number(process.env.WORKER_ID ?? '0');
+  const log = createLogger(config, { role: 'worker', workerId });
+  const send = (msg: WorkerToMaster): boolean => (process.connected ? process.send!(msg) : false);
+
+  const requester = new IpcRequester((msg) => send(msg as WorkerToMaster), config.IPC_TIMEOUT_MS);
+  const store: MatchStore = config.REDIS_URL
+    ? new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }))
+    : new IpcMatchStore(requester);
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker: String(workerId) });
+  const metrics = new HostingMetrics(registry);
+  const host = new MatchHost({
+    store,
+    timing: matchTiming(config),
+    log: log.child({ component: 'host' }),
+    metrics,
+    events: { matchGone: (matchId, reason) => send({ type: 'matchGone', matchId, reason }) },
+  });
+  const gateway = new WsGateway(
+    host,
+    {
+      msgRatePerSec: config.MSG_RATE_PER_SEC,
+      msgBurst: config.MSG_BURST,
+      badMessageBudget: config.BAD_MESSAGE_BUDGET,
+      pingIntervalMs: config.CLIENT_PING_INTERVAL_MS,
+    },
+    log.child({ component: 'gateway' }),
+    metrics,
+  );
+
+  const reply = (reqId: number, work: () => Promise<unknown> | unknown) => {
+    Promise.resolve()
+      .then(work)
+      .then(
+        (value) => send({ type: 'reply', reqId, ok: true, value: value ?? null }),
+        (err: unknown) => send({ type: 'reply', reqId, ok: false, error: toRemoteError(err) }),
+      );
+  };
+
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    host.shutdown('worker stopping');
+    gateway.close();
+    clearInterval(heartbeat);
+    void store.close().finally(() => {
+      log.flush();
+      process.exit(code);
+    });
+    setTimeout(() => process.exit(code), 2000).unref();
+  };
+
+  process.on('message', (msg: MasterToWorker, handle?: unknown) => {
+    switch (msg.type) {
+      case 'upgrade': {
+        if (!(handle instanceof net.Socket)) return;
+        // A request object for ws.handleUpgrade, rebuilt from what the master parsed.
+        const req = new http.IncomingMessage(handle);
+        req.method = msg.request.method;
+        req.url = msg.request.url;
+        req.headers = msg.request.headers;
+        gateway.accept(req, handle, Buffer.from(msg.head, 'base64'), msg.matchId);
+        return;
+      }
+      case 'createMatch':
+        return reply(msg.reqId, () => host.createMatch(msg));
+      case 'restoreMatch':
+        return reply(msg.reqId, () => host.restoreMatch(msg.matchId, msg.epoch));
+      case 'matchInfo':
+        return reply(msg.reqId, () => host.info(msg.matchId));
+      case 'metrics':
+        return reply(msg.reqId, () => registry.getMetricsAsJSON());
+      case 'reply':
+        return requester.settle(msg);
+      case 'shutdown':
+        log.info('Worker shutting down on request');
+        return stop(0);
+      default: {
+        const unreachable: never = msg;
+        log.warn({ msg: unreachable }, 'Unknown IPC message');
+      }
+    }
+  });
+
+  // The master owns the lifecycle: Ctrl+C reaches the whole process group, and a worker that
+  // exited on its own would look like a crash to the master.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => stop(0));
+  // Master gone (even killed with SIGKILL): the IPC channel closes and nobody may be orphaned.
+  process.on('disconnect', () => {
+    requester.failAll('master disconnected');
+    stop(0);
+  });
+
+  const beat = () => {
+    const load = host.load();
+    send({ type: 'heartbeat', matches: load.matches, players: load.players });
+  };
+  const heartbeat = setInterval(beat, config.HEARTBEAT_INTERVAL_MS);
+  send({ type: 'ready' });
+  beat();
+  log.debug('Worker ready');
+}
+
+main();

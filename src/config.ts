@@ -1,0 +1,106 @@
+/**
+ * Settings from the environment, validated once at start-up. An invalid value stops the
+ * process with a message that names the setting; nothing else reads `process.env`.
+ * Every setting is listed, with its default and meaning, in `.env.example` and the README.
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import type { MatchTiming } from './quiz/engine';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const port = int(0, 65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z
+  .object({
+    MATCH_PORT: port.default(3001),
+    API_PORT: port.default(3000),
+    /** Bind address of both servers. */
+    HOST: z.string().min(1).default('0.0.0.0'),
+    MAX_PLAYERS: int(1, 10_000).default(100),
+    MATCH_TIME_SCALE: z.coerce.number().positive().max(100).default(1),
+    REVEAL_MS: int(0).default(5000),
+    LEADERBOARD_MS: int(0).default(5000),
+    RECONNECT_GRACE_MS: int(0).default(10_000),
+    FINISH_GRACE_MS: int(0).default(60_000),
+    LOBBY_IDLE_TIMEOUT_MS: int(1000).default(600_000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: bool.default(false),
+
+    MIN_WORKERS: int(1, 256).default(1),
+    MAX_WORKERS: int(1, 256).default(availableParallelism()),
+    MAX_MATCHES: int(1, 100_000).default(3),
+    PLACEMENT: z.enum(['pack', 'spread']).default('pack'),
+    WORKER_IDLE_TIMEOUT_MS: int(100).default(300_000),
+    HEARTBEAT_INTERVAL_MS: int(50).default(1000),
+    HEARTBEAT_TIMEOUT_MS: int(200).default(5000),
+    HUNG_WORKER_KILL_DELAY_MS: int(0).default(0),
+    IPC_TIMEOUT_MS: int(100).default(5000),
+    POISON_RESTORE_LIMIT: int(1, 100).default(3),
+
+    REDIS_URL: z.string().url().optional(),
+
+    CLIENT_PING_INTERVAL_MS: int(1000).default(20_000),
+    MSG_RATE_PER_SEC: int(1).default(20),
+    MSG_BURST: int(1).default(40),
+    BAD_MESSAGE_BUDGET: int(1).default(10),
+
+    MATCH_SERVICE_URL: z.string().url().default('http://localhost:3001'),
+    PUBLIC_APP_URL: z.string().url().default('http://localhost:3000'),
+    /** Comma-separated origins allowed for CORS and WebSocket upgrades; `*` allows any. */
+    ALLOWED_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
+  })
+  .refine((c) => c.MIN_WORKERS <= c.MAX_WORKERS, { message: 'must not exceed MAX_WORKERS', path: ['MIN_WORKERS'] })
+  .refine((c) => c.HEARTBEAT_TIMEOUT_MS > c.HEARTBEAT_INTERVAL_MS, {
+    message: 'must be longer than HEARTBEAT_INTERVAL_MS',
+    path: ['HEARTBEAT_TIMEOUT_MS'],
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0] ?? '?')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    throw new ConfigError(`Invalid settings:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+export function matchTiming(c: Config): MatchTiming {
+  const scaled = (ms: number) => Math.round(ms * c.MATCH_TIME_SCALE);
+  return {
+    questionScale: c.MATCH_TIME_SCALE,
+    revealMs: scaled(c.REVEAL_MS),
+    leaderboardMs: scaled(c.LEADERBOARD_MS),
+    reconnectGraceMs: scaled(c.RECONNECT_GRACE_MS),
+    finishGraceMs: scaled(c.FINISH_GRACE_MS),
+    lobbyIdleMs: c.LOBBY_IDLE_TIMEOUT_MS,
+  };
+}
+
+export function allowedOrigins(c: Config): { any: boolean; list: ReadonlySet<string> } {
+  const list = c.ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  return { any: list.includes('*'), list: new Set(list) };
+}
+
+/** Loads the settings or ends the process with the message; for entry points only. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The single-process architecture's `MatchService`: matches are hosted right here by one
+ * `MatchHost`, with state in this process's memory. It is the baseline the pool is measured
+ * against, and the fallback when the pool misbehaves.
+ */
+import { Registry } from 'prom-client';
+import { HttpError } from '../protocol/errors';
+import { newMatchId } from '../matchIds';
+import type { HostingMetrics } from '../metrics';
+import type { MatchStore } from '../store/store';
+import type {
+  CreateMatchRequest,
+  CreatedMatch,
+  HealthBody,
+  Lifecycle,
+  MatchService,
+  MatchSummary,
+  WorkerStatsBody,
+} from '../http/matchService';
+import type { MatchHost } from './matchHost';
+
+const VERSION = '1.0.0 (single process)';
+
+export class LocalMatchService implements MatchService {
+  private state: Lifecycle = 'starting';
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly host: MatchHost,
+    private readonly store: MatchStore,
+    private readonly metricsRegistry: Registry,
+    private readonly hostingMetrics: HostingMetrics,
+    private readonly maxMatches: number,
+  ) {}
+
+  setLifecycle(state: Lifecycle): void {
+    this.state = state;
+  }
+
+  lifecycle(): Lifecycle {
+    return this.state;
+  }
+
+  async createMatch(req: CreateMatchRequest): Promise<CreatedMatch> {
+    if (this.host.load().matches.length >= this.maxMatches) {
+      throw new HttpError('CAPACITY', 'This server is hosting as many matches as it may; try again soon.', 30);
+    }
+    const matchId = newMatchId((id) => this.host.hasMatch(id));
+    const { hostToken } = await this.host.createMatch({ matchId, quiz: req.quiz, settings: req.settings });
+    return { matchId, hostToken, workerId: 0 };
+  }
+
+  async matchInfo(matchId: string): Promise<MatchSummary | null> {
+    const info = this.host.info(matchId);
+    if (info) return { ...info, workerId: 0 };
+    const results = await this.store.results(matchId);
+    if (!results) return null;
+    return {
+      matchId,
+      status: 'finished',
+      players: results.standings.length,
+      workerId: null,
+      quiz: { title: results.title, questionCount: 0 },
+    };
+  }
+
+  results(matchId: string) {
+    return this.store.results(matchId);
+  }
+
+  recentResults(limit: number) {
+    return this.store.recentResults(limit);
+  }
+
+  health(): HealthBody {
+    const matches = this.host.load().matches.length;
+    return {
+      status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
+      service: 'Match Service (single process)',
+      version: VERSION,
+      workerPool: { totalWorkers: 1, activeWorkers: matches > 0 ? 1 : 0, idleWorkers: matches > 0 ? 0 : 1, totalMatches: matches },
+      store: 'memory',
+    };
+  }
+
+  workerStats(): WorkerStatsBody {
+    const load = this.host.load();
+    return {
+      totalWorkers: 1,
+      totalMatches: load.matches.length,
+      maxWorkers: 1,
+      maxMatchesPerWorker: this.maxMatches,
+      workers: [
+        {
+          workerId: 0,
+          pid: process.pid,
+          state: this.state,
+          matches: load.matches,
+          players: load.players,
+          uptimeMs: Date.now() - this.startedAt,
+          restarts: 0,
+        },
+      ],
+    };
+  }
+
+  async metrics(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.metricsRegistry.contentType, body: await this.metricsRegistry.metrics() };
+  }
+}

@@ -1,0 +1,449 @@
+/**
+ * Runs matches for real: one timer per match, client sessions, ordered delivery, and the
+ * durable-before-visible rule of PROTOCOL.md. The single process and every worker use it.
+ *
+ * Durability: every engine change that bumps the match's revision is written to the store
+ * before any of its effects (answer_ack, welcome after join, question, reveal…) leave the
+ * process. Writes are group-committed: whatever arrives while one write is in flight goes
+ * out in the next single write, so a burst of answers costs one store round trip, and an
+ * ack is never sent for something the store does not hold.
+ */
+import { performance } from 'node:perf_hooks';
+import { CLOSE, WS_ERROR_MESSAGES, type WsErrorCode } from '../protocol/errors';
+import type { ClientMessage, ServerMessage } from '../protocol/messages';
+import { type Effect, HOST_ID, Match, type MatchSettings, type MatchStatus, type MatchTiming, type ParticipantId } from '../quiz/engine';
+import type { Quiz } from '../quiz/quizzes';
+import type { Logger } from '../log';
+import type { HostingMetrics } from '../metrics';
+import { type MatchStore, StoreError, StoreFencedError } from '../store/store';
+
+/** One client connection as the host sees it; the gateway adapts a `ws` socket to this. */
+export interface ClientLink {
+  /** A text frame; a Buffer is sent as text too (broadcasts encode once for all sockets). */
+  send(data: string | Buffer): void;
+  close(code: number, reason: string): void;
+}
+
+export class Session {
+  participantId: ParticipantId | null = null;
+  constructor(
+    readonly link: ClientLink,
+    readonly matchId: string,
+  ) {}
+}
+
+export interface HostEvents {
+  /** The match left this host: finished and past its grace, closed, or lost to a newer owner. */
+  matchGone(matchId: string, reason: 'over' | 'fenced' | 'shutdown'): void;
+}
+
+export interface MatchInfo {
+  matchId: string;
+  status: MatchStatus;
+  players: number;
+  quiz: { title: string; questionCount: number };
+}
+
+interface Pending {
+  revision: number;
+  effects: Effect[];
+  /** performance.now() when the answer that produced these effects was received. */
+  answerReceivedAt?: number;
+}
+
+const STORE_RETRY_BASE_MS = 100;
+const STORE_RETRY_MAX_MS = 5000;
+
+class HostedMatch {
+  readonly sessions = new Map<ParticipantId, Session>();
+  readonly unbound = new Set<Session>();
+  timer: NodeJS.Timeout | null = null;
+  savedRevision: number;
+  pending: Pending[] = [];
+  flushing = false;
+  resultsSaved = false;
+  gone = false;
+  storeFailures = 0;
+
+  constructor(
+    readonly match: Match,
+    readonly epoch: number,
+  ) {
+    this.savedRevision = match.revision;
+  }
+}
+
+export interface MatchHostDeps {
+  store: MatchStore;
+  timing: MatchTiming;
+  log: Logger;
+  metrics: HostingMetrics;
+  events: HostEvents;
+  clock?: () => number;
+}
+
+export class MatchHost {
+  private readonly matches = new Map<string, HostedMatch>();
+  private readonly store: MatchStore;
+  private readonly log: Logger;
+  private readonly metrics: HostingMetrics;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: MatchHostDeps) {
+    this.store = deps.store;
+    this.log = deps.log;
+    this.metrics = deps.metrics;
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  // ---- matches ---------------------------------------------------------------------
+
+  async createMatch(req: { matchId: string; quiz: Quiz; settings: MatchSettings }): Promise<{ hostToken: string }> {
+    const match = Match.create({ id: req.matchId, quiz: req.quiz, settings: req.settings, timing: this.deps.timing, now: this.clock() });
+    const epoch = await this.store.create(req.matchId, match.snapshot());
+    this.adopt(match, epoch);
+    this.log.info({ matchId: req.matchId, title: req.quiz.title }, 'Match created');
+    return { hostToken: match.hostToken };
+  }
+
+  /** Takes over a match from the store at the epoch the master claimed for this host. */
+  async restoreMatch(matchId: string, epoch: number): Promise<void> {
+    const stored = await this.store.load(matchId);
+    if (!stored) throw new StoreError('STORE_NOT_FOUND', `match ${matchId} is not in the store`);
+    if (stored.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
+    const match = Match.restore(stored.snapshot, { moved: { now: this.clock() } });
+    const hm = this.adopt(match, epoch);
+    // Deadlines may have passed while the match had no host.
+    this.deliver(hm, match.tick(this.clock()));
+    this.rearm(hm);
+    this.log.info({ matchId, epoch, phase: match.phase, revision: match.revision }, 'Match restored');
+  }
+
+  hasMatch(matchId: string): boolean {
+    return this.matches.has(matchId);
+  }
+
+  info(matchId: string): MatchInfo | null {
+    const hm = this.matches.get(matchId);
+    if (!hm) return null;
+    return { matchId, status: hm.match.status, players: hm.match.playerCount, quiz: hm.match.quizInfo };
+  }
+
+  load(): { matches: string[]; players: number } {
+    let players = 0;
+    for (const hm of this.matches.values()) players += hm.match.connectedPlayers;
+    return { matches: [...this.matches.keys()], players };
+  }
+
+  /** Stops hosting everything without touching the store (the state stays for a successor). */
+  shutdown(reason: string): void {
+    for (const hm of [...this.matches.values()]) this.dropMatch(hm, CLOSE.GOING_AWAY, reason, 'shutdown');
+  }
+
+  // ---- sessions --------------------------------------------------------------------
+
+  /** A new connection for `matchId`; null when this host does not have the match. */
+  attach(matchId: string, link: ClientLink): Session | null {
+    const hm = this.matches.get(matchId);
+    if (!hm) return null;
+    const session = new Session(link, matchId);
+    hm.unbound.add(session);
+    return session;
+  }
+
+  detach(session: Session): void {
+    const hm = this.matches.get(session.matchId);
+    if (!hm) return;
+    hm.unbound.delete(session);
+    const id = session.participantId;
+    if (id === null || hm.sessions.get(id) !== session) return;
+    hm.sessions.delete(id);
+    session.participantId = null;
+    this.deliver(hm, hm.match.disconnect(id, this.clock()));
+    this.rearm(hm);
+    this.updateGauges();
+  }
+
+  handle(session: Session, msg: ClientMessage, receivedAt: number = performance.now()): void {
+    const hm = this.matches.get(session.matchId);
+    if (!hm || hm.gone) return;
+    const now = this.clock();
+    const match = hm.match;
+
+    if (msg.type === 'ping') {
+      this.sendTo(session, { type: 'pong', t: msg.t, serverTime: now });
+      return;
+    }
+    if (msg.type === 'join' || msg.type === 'resume') {
+      if (session.participantId !== null) return this.error(session, 'BAD_MESSAGE', msg.type, 'Already joined on this connection.');
+      const result = msg.type === 'join' ? match.join(msg.name, now) : match.resume(msg.token, now);
+      if (!result.ok) return this.error(session, result.code, msg.type);
+      this.bind(hm, session, result.participantId);
+      this.deliver(hm, [...result.effects, { kind: 'send', to: result.participantId, msg: match.welcome(result.participantId, now) }]);
+      this.rearm(hm);
+      this.updateGauges();
+      return;
+    }
+
+    const by = session.participantId;
+    if (by === null) return this.error(session, 'NOT_JOINED', msg.type);
+    let result;
+    switch (msg.type) {
+      case 'start':
+        result = match.start(by, now);
+        break;
+      case 'next':
+        result = match.next(by, now);
+        break;
+      case 'kick':
+        result = match.kick(by, msg.playerId, now);
+        break;
+      case 'lock':
+        result = match.lock(by, msg.locked);
+        break;
+      case 'answer':
+        result = match.answer(by, msg.questionIndex, msg.choice, now);
+        break;
+      case 'leave':
+        result = match.leave(by, now);
+        if (result.ok) {
+          hm.sessions.delete(by);
+          session.participantId = null;
+          hm.unbound.add(session);
+        }
+        break;
+      default: {
+        const unreachable: never = msg;
+        return unreachable;
+      }
+    }
+    if (!result.ok) return this.error(session, result.code, msg.type);
+    this.deliver(hm, result.effects, msg.type === 'answer' ? receivedAt : undefined);
+    this.rearm(hm);
+    if (msg.type === 'leave' || msg.type === 'kick') this.updateGauges();
+  }
+
+  /** An error reply never depends on durability, so it goes out at once. */
+  error(session: Session, code: WsErrorCode, ref?: string, message: string = WS_ERROR_MESSAGES[code]): void {
+    this.metrics.protocolErrors.inc({ code });
+    this.sendTo(session, { type: 'error', code, message, ...(ref ? { ref } : {}) });
+  }
+
+  // ---- internals -------------------------------------------------------------------
+
+  private adopt(match: Match, epoch: number): HostedMatch {
+    const hm = new HostedMatch(match, epoch);
+    this.matches.set(match.id, hm);
+    this.rearm(hm);
+    this.updateGauges();
+    return hm;
+  }
+
+  private bind(hm: HostedMatch, session: Session, id: ParticipantId): void {
+    const previous = hm.sessions.get(id);
+    if (previous && previous !== session) {
+      // PROTOCOL.md: a newer connection for the same token replaces the older one.
+      previous.participantId = null;
+      previous.link.close(CLOSE.NORMAL, 'replaced by a newer connection');
+    }
+    hm.unbound.delete(session);
+    hm.sessions.set(id, session);
+    session.participantId = id;
+  }
+
+  /** Sends effects now, or after the store holds the revision that produced them. */
+  private deliver(hm: HostedMatch, effects: Effect[], answerReceivedAt?: number): void {
+    if (effects.length === 0) return;
+    const revision = hm.match.revision;
+    if (revision > hm.savedRevision || hm.pending.length > 0) {
+      hm.pending.push({ revision, effects, ...(answerReceivedAt !== undefined ? { answerReceivedAt } : {}) });
+      this.scheduleFlush(hm);
+      return;
+    }
+    this.send(hm, effects, answerReceivedAt);
+  }
+
+  private scheduleFlush(hm: HostedMatch): void {
+    if (hm.flushing) return;
+    hm.flushing = true;
+    // setImmediate lets every message already read in this I/O phase join the same write.
+    setImmediate(() => void this.flush(hm));
+  }
+
+  private async flush(hm: HostedMatch): Promise<void> {
+    try {
+      while (!hm.gone && (hm.match.revision > hm.savedRevision || hm.pending.length > 0)) {
+        const revision = hm.match.revision;
+        if (revision > hm.savedRevision) {
+          const started = performance.now();
+          try {
+            await this.store.save(hm.match.id, hm.epoch, hm.match.snapshot());
+            if (!hm.resultsSaved && hm.match.status === 'finished') await this.saveResults(hm);
+          } catch (err) {
+            if (hm.gone) return;
+            if (err instanceof StoreFencedError) {
+              this.metrics.storeWriteFailures.inc({ reason: 'fenced' });
+              this.log.warn({ matchId: hm.match.id, epoch: hm.epoch }, 'Store refused a write from an older owner; dropping the match');
+              this.dropMatch(hm, CLOSE.SERVICE_RESTART, 'match moved', 'fenced');
+              return;
+            }
+            this.metrics.storeWriteFailures.inc({ reason: 'unavailable' });
+            hm.storeFailures++;
+            const delay = backoff(hm.storeFailures);
+            this.log.warn({ matchId: hm.match.id, err: (err as Error).message, retryInMs: delay }, 'Match store write failed; holding acks and retrying');
+            await sleep(delay);
+            continue;
+          }
+          this.metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
+          if (hm.storeFailures > 0) this.log.info({ matchId: hm.match.id }, 'Match store writes succeed again');
+          hm.storeFailures = 0;
+          hm.savedRevision = Math.max(hm.savedRevision, revision);
+        }
+        this.release(hm);
+      }
+    } finally {
+      hm.flushing = false;
+    }
+    if (hm.match.isOver(this.clock())) this.finishMatch(hm);
+  }
+
+  private async saveResults(hm: HostedMatch): Promise<void> {
+    const standings = hm.match.standings();
+    if (!standings) return;
+    await this.store.saveResults({ matchId: hm.match.id, title: hm.match.quizInfo.title, finishedAt: this.clock(), standings });
+    hm.resultsSaved = true;
+  }
+
+  /** Sends every pending batch the store now holds, merging superseded updates. */
+  private release(hm: HostedMatch): void {
+    const ready: Pending[] = [];
+    while (hm.pending.length > 0 && hm.pending[0]!.revision <= hm.savedRevision) ready.push(hm.pending.shift()!);
+    if (ready.length === 0) return;
+    const effects = supersede(ready.flatMap((p) => p.effects));
+    const answerTimes = ready.flatMap((p) => (p.answerReceivedAt !== undefined ? [p.answerReceivedAt] : []));
+    this.send(hm, effects);
+    const now = performance.now();
+    for (const t of answerTimes) this.metrics.answerAckSeconds.observe((now - t) / 1000);
+  }
+
+  private send(hm: HostedMatch, effects: Effect[], answerReceivedAt?: number): void {
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'send': {
+          const session = hm.sessions.get(effect.to);
+          if (session) this.sendTo(session, effect.msg);
+          break;
+        }
+        case 'broadcast':
+          this.broadcast(hm, effect.msg, effect.personal);
+          break;
+        case 'drop': {
+          const session = hm.sessions.get(effect.to);
+          if (session) {
+            hm.sessions.delete(effect.to);
+            session.participantId = null;
+            session.link.close(CLOSE.NORMAL, effect.reason);
+          }
+          break;
+        }
+        case 'closed':
+          this.log.info({ matchId: hm.match.id, reason: effect.reason }, 'Match closed');
+          break;
+      }
+    }
+    if (answerReceivedAt !== undefined) this.metrics.answerAckSeconds.observe((performance.now() - answerReceivedAt) / 1000);
+  }
+
+  /** Serializes once per match; a personal `you` is spliced onto the shared text. */
+  private broadcast(hm: HostedMatch, msg: ServerMessage, personal?: ReadonlyMap<ParticipantId, object>): void {
+    const text = JSON.stringify(msg);
+    const shared = Buffer.from(text);
+    const head = personal ? text.slice(0, -1) : '';
+    let sent = 0;
+    for (const [id, session] of hm.sessions) {
+      const you = personal?.get(id);
+      session.link.send(you ? `${head},"you":${JSON.stringify(you)}}` : shared);
+      sent++;
+    }
+    this.metrics.messagesOut.inc(sent);
+  }
+
+  private sendTo(session: Session, msg: ServerMessage): void {
+    session.link.send(JSON.stringify(msg));
+    this.metrics.messagesOut.inc();
+  }
+
+  private rearm(hm: HostedMatch): void {
+    if (hm.timer) clearTimeout(hm.timer);
+    hm.timer = null;
+    if (hm.gone) return;
+    const deadline = hm.match.nextDeadline();
+    if (deadline === null) return;
+    hm.timer = setTimeout(() => this.onTimer(hm), Math.max(0, deadline - this.clock()));
+  }
+
+  private onTimer(hm: HostedMatch): void {
+    hm.timer = null;
+    if (hm.gone) return;
+    const now = this.clock();
+    this.deliver(hm, hm.match.tick(now));
+    this.rearm(hm);
+    if (hm.match.isOver(now) && !hm.flushing && hm.pending.length === 0) this.finishMatch(hm);
+  }
+
+  /** Over for good: the store forgets the live state (results stay) and the slot is freed. */
+  private finishMatch(hm: HostedMatch): void {
+    if (hm.gone) return;
+    const reason = hm.match.phase === 'closed' ? 'match closed' : 'match finished';
+    this.dropMatch(hm, CLOSE.NORMAL, reason, 'over');
+    this.store.remove(hm.match.id, hm.epoch).catch((err: Error) => {
+      this.log.warn({ matchId: hm.match.id, err: err.message }, 'Could not remove a finished match from the store');
+    });
+  }
+
+  private dropMatch(hm: HostedMatch, code: number, reason: string, why: 'over' | 'fenced' | 'shutdown'): void {
+    hm.gone = true;
+    if (hm.timer) clearTimeout(hm.timer);
+    hm.timer = null;
+    for (const session of [...hm.sessions.values(), ...hm.unbound]) {
+      session.participantId = null;
+      session.link.close(code, reason);
+    }
+    hm.sessions.clear();
+    hm.unbound.clear();
+    hm.pending = [];
+    this.matches.delete(hm.match.id);
+    this.updateGauges();
+    this.deps.events.matchGone(hm.match.id, why);
+  }
+
+  private updateGauges(): void {
+    const { matches, players } = this.load();
+    this.metrics.hostedMatches.set(matches.length);
+    this.metrics.connectedPlayers.set(players);
+  }
+}
+
+/** Of several `players` or `answer_count` broadcasts in one batch, only the last says anything new. */
+function supersede(effects: Effect[]): Effect[] {
+  const lastIndex = new Map<string, number>();
+  effects.forEach((e, i) => {
+    if (e.kind === 'broadcast' && (e.msg.type === 'players' || e.msg.type === 'answer_count')) lastIndex.set(e.msg.type, i);
+  });
+  if (lastIndex.size === 0) return effects;
+  return effects.filter(
+    (e, i) => !(e.kind === 'broadcast' && (e.msg.type === 'players' || e.msg.type === 'answer_count') && lastIndex.get(e.msg.type) !== i),
+  );
+}
+
+/** Exponential backoff with full jitter, capped. */
+export function backoff(attempt: number, baseMs = STORE_RETRY_BASE_MS, maxMs = STORE_RETRY_MAX_MS): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { HOST_ID };

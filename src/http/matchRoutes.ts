@@ -1,0 +1,150 @@
+/**
+ * The match service's HTTP routes (PROTOCOL.md "HTTP on the match service"), shared by the
+ * single process and the pool master. Input is validated here with zod; every error leaves
+ * as `{"error":{"code","message"}}` with its status.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config';
+import { allowedOrigins } from '../config';
+import { HttpError } from '../protocol/errors';
+import { describeZodError, type QuizCatalog, quizSchema } from '../quiz/quizzes';
+import { MATCH_ID_PATTERN } from '../matchIds';
+import type { Logger } from '../log';
+import type { MatchService } from './matchService';
+
+const createMatchBody = z.object({
+  quizId: z.string().max(60).optional(),
+  quiz: quizSchema.optional(),
+  hostName: z.string().trim().min(1).max(20).optional(),
+  settings: z
+    .object({
+      lateJoin: z.boolean().optional(),
+      maxPlayers: z.number().int().min(1).optional(),
+    })
+    .optional(),
+});
+
+export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog; config: Config; log: Logger }): express.Express {
+  const { service, catalog, config, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(cors(allowedOrigins(config)));
+  app.use(express.json({ limit: '256kb' }));
+
+  app.post('/matches', async (req, res) => {
+    if (service.lifecycle() !== 'ready') throw new HttpError('UNAVAILABLE', `The match service is ${service.lifecycle()}.`, 2);
+    const parsed = createMatchBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw new HttpError('BAD_REQUEST', describeZodError(parsed.error));
+    const body = parsed.data;
+    if ((body.quizId === undefined) === (body.quiz === undefined)) {
+      throw new HttpError('BAD_REQUEST', 'Give exactly one of "quizId" or "quiz".');
+    }
+    const quiz = body.quiz ?? catalog.get(body.quizId!);
+    if (!quiz) throw new HttpError('BAD_REQUEST', `Unknown quizId "${body.quizId}".`);
+    const maxPlayers = body.settings?.maxPlayers ?? config.MAX_PLAYERS;
+    if (maxPlayers > config.MAX_PLAYERS) {
+      throw new HttpError('BAD_REQUEST', `settings.maxPlayers: at most ${config.MAX_PLAYERS} on this server.`);
+    }
+    const created = await service.createMatch({ quiz, settings: { lateJoin: body.settings?.lateJoin ?? false, maxPlayers } });
+    res.status(201).json({
+      matchId: created.matchId,
+      hostToken: created.hostToken,
+      wsPath: `/ws/matches/${created.matchId}`,
+      workerId: created.workerId,
+      joinUrl: `${config.PUBLIC_APP_URL.replace(/\/$/, '')}/?join=${created.matchId}`,
+    });
+  });
+
+  app.get('/matches/:id', async (req, res) => {
+    const info = await service.matchInfo(matchIdParam(req.params.id));
+    if (!info) throw new HttpError('NOT_FOUND', 'No such match.');
+    res.json(info);
+  });
+
+  app.get('/matches/:id/results', async (req, res) => {
+    const results = await service.results(matchIdParam(req.params.id));
+    if (!results) throw new HttpError('NOT_FOUND', 'No results for that match (unknown, or not finished yet).');
+    res.json(results);
+  });
+
+  /** Recent finished matches, newest first (the API server's results page reads this). */
+  app.get('/results', async (req, res) => {
+    const limit = z.coerce.number().int().min(1).max(50).catch(20).parse(req.query.limit);
+    res.json(await service.recentResults(limit));
+  });
+
+  app.get('/health', (_req, res) => {
+    const body = service.health();
+    res.status(body.status === 'OK' ? 200 : 503).json(body);
+  });
+
+  app.get('/workers/stats', (_req, res) => {
+    res.json(service.workerStats());
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await service.metrics();
+    res.type(contentType).send(body);
+  });
+
+  app.use((_req, _res) => {
+    throw new HttpError('NOT_FOUND', 'No such route.');
+  });
+  app.use(errorHandler(log));
+  return app;
+}
+
+function matchIdParam(raw: string | undefined): string {
+  const id = (raw ?? '').toUpperCase();
+  if (!MATCH_ID_PATTERN.test(id)) throw new HttpError('NOT_FOUND', 'No such match.');
+  return id;
+}
+
+/** Turns thrown errors (ours, body-parser's, anything else) into the protocol's error shape. */
+export function errorHandler(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    let http: HttpError;
+    if (err instanceof HttpError) {
+      http = err;
+    } else if (isBodyParserError(err) && err.type === 'entity.too.large') {
+      http = new HttpError('TOO_LARGE', 'Request body is too large.');
+    } else if (isBodyParserError(err) && err.status >= 400 && err.status < 500) {
+      http = new HttpError('BAD_REQUEST', err.type === 'entity.parse.failed' ? 'Request body is not valid JSON.' : err.message);
+    } else {
+      log.error({ err }, 'Request failed');
+      res.status(500).json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.' } });
+      return;
+    }
+    if (http.retryAfterSec !== undefined) res.set('Retry-After', String(http.retryAfterSec));
+    res.status(http.status).json({ error: { code: http.code, message: http.message } });
+  };
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {
+  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err;
+}
+
+/** Lets the quiz page (another origin: the API server) call the match service. */
+function cors(origins: { any: boolean; list: ReadonlySet<string> }) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const origin = req.headers.origin;
+    if (origin && (origins.any || origins.list.has(origin))) {
+      res.set('Access-Control-Allow-Origin', origin);
+      res.set('Vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        res.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+        res.set('Access-Control-Allow-Headers', 'Content-Type');
+        res.set('Access-Control-Max-Age', '600');
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}
+
+export function originAllowed(origin: string | undefined, origins: { any: boolean; list: ReadonlySet<string> }): boolean {
+  // Non-browser clients send no Origin; browsers always do, and that is what the check is for.
+  return origin === undefined || origins.any || origins.list.has(origin);
+}

@@ -1,0 +1,68 @@
+/**
+ * What the match service's HTTP routes need, whichever architecture serves them: the single
+ * process (`LocalMatchService`) or the pool master (`PoolMatchService`). Routes stay the
+ * same; only this interface's implementation differs.
+ */
+import type { MatchSettings } from '../quiz/engine';
+import type { Quiz } from '../quiz/quizzes';
+import type { MatchResults } from '../store/store';
+
+/** Decides what routes answer: nothing is created while starting or draining. */
+export type Lifecycle = 'starting' | 'ready' | 'draining';
+
+export interface CreateMatchRequest {
+  quiz: Quiz;
+  settings: MatchSettings;
+}
+
+export interface CreatedMatch {
+  matchId: string;
+  hostToken: string;
+  workerId: number;
+}
+
+export interface MatchSummary {
+  matchId: string;
+  status: 'lobby' | 'running' | 'finished';
+  players: number;
+  workerId: number | null;
+  quiz: { title: string; questionCount: number };
+}
+
+export interface HealthBody {
+  status: 'OK' | 'STARTING' | 'DRAINING';
+  service: string;
+  version: string;
+  workerPool: { totalWorkers: number; activeWorkers: number; idleWorkers: number; totalMatches: number };
+  store: 'memory' | 'redis';
+}
+
+export interface WorkerStatsEntry {
+  workerId: number;
+  pid: number;
+  state: string;
+  matches: string[];
+  players: number;
+  uptimeMs: number;
+  restarts: number;
+}
+
+export interface WorkerStatsBody {
+  totalWorkers: number;
+  totalMatches: number;
+  maxWorkers: number;
+  maxMatchesPerWorker: number;
+  workers: WorkerStatsEntry[];
+}
+
+export interface MatchService {
+  lifecycle(): Lifecycle;
+  /** Throws `HttpError` (CAPACITY, UNAVAILABLE…) when the match cannot be placed. */
+  createMatch(req: CreateMatchRequest): Promise<CreatedMatch>;
+  matchInfo(matchId: string): Promise<MatchSummary | null>;
+  results(matchId: string): Promise<MatchResults | null>;
+  recentResults(limit: number): Promise<MatchResults[]>;
+  health(): HealthBody;
+  workerStats(): WorkerStatsBody;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}

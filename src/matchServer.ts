@@ -1,0 +1,77 @@
+/**
+ * The single-process match server (`npm run dev:match`): HTTP routes and WebSocket endpoint
+ * of PROTOCOL.md in one process, state in memory. The original architecture, kept as the
+ * baseline the pool is measured against and as the fallback.
+ */
+import http from 'node:http';
+import { Registry } from 'prom-client';
+import { allowedOrigins, loadConfigOrExit, matchTiming } from './config';
+import { createLogger } from './log';
+import { HostingMetrics } from './metrics';
+import { QuizCatalog } from './quiz/quizzes';
+import { MemoryMatchStore } from './store/memoryStore';
+import { MatchHost } from './hosting/matchHost';
+import { WsGateway } from './hosting/wsGateway';
+import { LocalMatchService } from './hosting/localMatchService';
+import { matchRoutes, originAllowed } from './http/matchRoutes';
+import { matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
+import { installShutdown } from './shutdown';
+
+/** Without MAX_MATCHES set, one process takes as many matches as memory allows. */
+const SINGLE_PROCESS_MATCH_LIMIT = 10_000;
+
+function main(): void {
+  const config = loadConfigOrExit();
+  const log = createLogger(config, { role: 'single' });
+  const catalog = QuizCatalog.load();
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker: '0' });
+  const metrics = new HostingMetrics(registry);
+  const store = new MemoryMatchStore();
+  const host = new MatchHost({
+    store,
+    timing: matchTiming(config),
+    log: log.child({ component: 'host' }),
+    metrics,
+    events: { matchGone: (matchId, reason) => log.info({ matchId, reason }, 'Match left the server') },
+  });
+  const gateway = new WsGateway(
+    host,
+    {
+      msgRatePerSec: config.MSG_RATE_PER_SEC,
+      msgBurst: config.MSG_BURST,
+      badMessageBudget: config.BAD_MESSAGE_BUDGET,
+      pingIntervalMs: config.CLIENT_PING_INTERVAL_MS,
+    },
+    log.child({ component: 'gateway' }),
+    metrics,
+  );
+  const maxMatches = process.env.MAX_MATCHES ? config.MAX_MATCHES : SINGLE_PROCESS_MATCH_LIMIT;
+  const service = new LocalMatchService(host, store, registry, metrics, maxMatches);
+  const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }) });
+  const origins = allowedOrigins(config);
+
+  const server = http.createServer(app);
+  server.on('upgrade', (req, socket, head) => {
+    const matchId = matchIdFromPath(req.url);
+    if (!matchId) return rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such WebSocket endpoint.');
+    if (!originAllowed(req.headers.origin, origins)) return rejectUpgrade(socket, 403, 'FORBIDDEN', 'Origin not allowed.');
+    if (!host.hasMatch(matchId)) return rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such match.');
+    gateway.accept(req, socket, head, matchId);
+  });
+
+  server.listen(config.MATCH_PORT, config.HOST, () => {
+    service.setLifecycle('ready');
+    log.info({ port: config.MATCH_PORT, mode: 'Single Process' }, 'Match Service started');
+  });
+
+  installShutdown(log, async () => {
+    service.setLifecycle('draining');
+    host.shutdown('server shutting down');
+    gateway.close();
+    metrics.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+}
+
+main();

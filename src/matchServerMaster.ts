@@ -1,0 +1,63 @@
+/**
+ * The pool master (`npm run dev:match:pool`): express on MATCH_PORT for PROTOCOL.md's HTTP
+ * routes, WebSocket upgrades routed to the worker that owns the match, and the worker pool.
+ * It never hosts a match itself.
+ */
+import http from 'node:http';
+import { Registry } from 'prom-client';
+import { loadConfigOrExit } from './config';
+import { createLogger } from './log';
+import { PoolMetrics } from './metrics';
+import { QuizCatalog } from './quiz/quizzes';
+import { MemoryMatchStore } from './store/memoryStore';
+import { RedisMatchStore } from './store/redisStore';
+import type { MatchStore } from './store/store';
+import { MatchWorkerPool } from './matchWorkerPool';
+import { PoolMatchService } from './cluster/poolMatchService';
+import { matchRoutes } from './http/matchRoutes';
+import { installShutdown } from './shutdown';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger(config, { role: 'master' });
+  const catalog = QuizCatalog.load();
+  const registry = new Registry();
+  const metrics = new PoolMetrics(registry);
+
+  let store: MatchStore;
+  let storeKind: 'memory' | 'redis';
+  if (config.REDIS_URL) {
+    const redis = new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }));
+    await redis.ready();
+    log.info('Master connected to Redis');
+    store = redis;
+    storeKind = 'redis';
+  } else {
+    store = new MemoryMatchStore();
+    storeKind = 'memory';
+    log.info('Match store: master memory (set REDIS_URL for Redis)');
+  }
+
+  const pool = new MatchWorkerPool({ config, store, storeKind, log: log.child({ component: 'pool' }), metrics, registry });
+  const service = new PoolMatchService(pool, store, storeKind, config);
+  const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }) });
+  const server = http.createServer(app);
+  server.on('upgrade', (req, socket, head) => pool.routeUpgrade(req, socket, head));
+
+  installShutdown(log, async () => {
+    service.setLifecycle('draining');
+    server.close();
+    await pool.stop();
+    await store.close();
+  });
+
+  await new Promise<void>((resolve) => server.listen(config.MATCH_PORT, config.HOST, resolve));
+  await pool.start();
+  service.setLifecycle('ready');
+  log.info({ port: config.MATCH_PORT, mode: 'Worker Pool Architecture' }, 'Match Service Master started');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Match Service Master failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,138 @@
+/**
+ * Metric definitions. Each process owns one prom-client `Registry` (no global default
+ * registry): hosting metrics live wherever matches are hosted (a worker, or the single
+ * process), pool metrics in the master. The master merges every worker's registry with its
+ * own through prom-client's `AggregatorRegistry.aggregate` (see cluster/metricsAggregation.ts).
+ *
+ * Worker series carry a `worker` label (the worker's slot id). A respawned worker's counters
+ * start again at zero; with the label that is an ordinary counter reset of one series,
+ * which `rate()` and `increase()` handle, instead of a dip in a cluster-wide sum.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class HostingMetrics {
+  readonly connectedPlayers: Gauge;
+  readonly hostedMatches: Gauge;
+  readonly messagesIn: Counter;
+  readonly messagesOut: Counter;
+  readonly answerAckSeconds: Histogram;
+  readonly protocolErrors: Counter<'code'>;
+  readonly storeWriteSeconds: Histogram;
+  readonly storeWriteFailures: Counter<'reason'>;
+  readonly eventLoopDelay: Gauge;
+  private readonly loopMonitor = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor(readonly registry: Registry) {
+    this.connectedPlayers = new Gauge({
+      name: 'matchserver_connected_players',
+      help: 'Players with an open WebSocket',
+      registers: [registry],
+    });
+    this.hostedMatches = new Gauge({
+      name: 'matchserver_hosted_matches',
+      help: 'Matches hosted by this process',
+      registers: [registry],
+    });
+    this.messagesIn = new Counter({
+      name: 'matchserver_messages_in_total',
+      help: 'WebSocket messages received from clients',
+      registers: [registry],
+    });
+    this.messagesOut = new Counter({
+      name: 'matchserver_messages_out_total',
+      help: 'WebSocket messages sent to clients',
+      registers: [registry],
+    });
+    this.answerAckSeconds = new Histogram({
+      name: 'matchserver_answer_ack_seconds',
+      help: 'From receiving an answer to sending its answer_ack (includes the durable store write)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    this.protocolErrors = new Counter({
+      name: 'matchserver_protocol_errors_total',
+      help: 'error messages sent to clients, by code',
+      labelNames: ['code'],
+      registers: [registry],
+    });
+    this.storeWriteSeconds = new Histogram({
+      name: 'matchserver_store_write_seconds',
+      help: 'Duration of one match snapshot write to the match store',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    });
+    this.storeWriteFailures = new Counter({
+      name: 'matchserver_store_write_failures_total',
+      help: 'Failed match store writes, by reason (fenced = refused for an older owner epoch)',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.eventLoopDelay = new Gauge({
+      name: 'matchserver_event_loop_delay_seconds',
+      help: 'p99 event-loop delay of this process since the previous scrape',
+      registers: [registry],
+      collect: () => {
+        const p99 = this.loopMonitor.percentile(99);
+        this.eventLoopDelay.set(Number.isFinite(p99) ? p99 / 1e9 : 0);
+        this.loopMonitor.reset();
+      },
+    });
+    this.loopMonitor.enable();
+  }
+
+  stop(): void {
+    this.loopMonitor.disable();
+  }
+}
+
+export class PoolMetrics {
+  readonly activeWorkers: Gauge;
+  readonly idleWorkers: Gauge;
+  readonly activeMatches: Gauge;
+  readonly workerRestarts: Counter<'reason'>;
+  readonly matchRestores: Counter<'outcome'>;
+  readonly poisonMatches: Counter;
+  readonly handoffs: Counter<'outcome'>;
+
+  constructor(readonly registry: Registry) {
+    this.activeWorkers = new Gauge({
+      name: 'matchserver_active_workers',
+      help: 'Workers that are up (starting, ready or draining)',
+      registers: [registry],
+    });
+    this.idleWorkers = new Gauge({
+      name: 'matchserver_idle_workers',
+      help: 'Ready workers hosting no match',
+      registers: [registry],
+    });
+    this.activeMatches = new Gauge({
+      name: 'matchserver_active_matches_total',
+      help: 'Live matches across the pool (including matches being moved)',
+      registers: [registry],
+    });
+    this.workerRestarts = new Counter({
+      name: 'matchserver_worker_restarts_total',
+      help: 'Workers that died unexpectedly and were replaced, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.matchRestores = new Counter({
+      name: 'matchserver_match_restores_total',
+      help: 'Matches restored from the store onto a new worker, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.poisonMatches = new Counter({
+      name: 'matchserver_poison_matches_total',
+      help: 'Matches closed because restoring them kept killing workers',
+      registers: [registry],
+    });
+    this.handoffs = new Counter({
+      name: 'matchserver_socket_handoffs_total',
+      help: 'WebSocket upgrades routed by the master, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+  }
+}

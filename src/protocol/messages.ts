@@ -1,0 +1,145 @@
+/**
+ * Every message of the WebSocket protocol (../shared/PROTOCOL.md, v1): zod schemas for what
+ * clients send (validated at the boundary, before the engine sees anything) and TypeScript
+ * types for what the server sends.
+ */
+import { z } from 'zod';
+import type { WsErrorCode } from './errors';
+
+const questionIndex = z.number().int().min(0).max(10_000);
+
+export const clientMessageSchemas = {
+  join: z.object({ type: z.literal('join'), name: z.string().max(200) }),
+  resume: z.object({ type: z.literal('resume'), token: z.string().min(1).max(200) }),
+  start: z.object({ type: z.literal('start') }),
+  next: z.object({ type: z.literal('next') }),
+  kick: z.object({ type: z.literal('kick'), playerId: z.string().min(1).max(100) }),
+  lock: z.object({ type: z.literal('lock'), locked: z.boolean() }),
+  answer: z.object({
+    type: z.literal('answer'),
+    questionIndex,
+    choice: z.number().int().min(0).max(100),
+  }),
+  ping: z.object({ type: z.literal('ping'), t: z.number().finite() }),
+  leave: z.object({ type: z.literal('leave') }),
+} as const;
+
+export type ClientMessageType = keyof typeof clientMessageSchemas;
+export type ClientMessage = {
+  [K in ClientMessageType]: z.infer<(typeof clientMessageSchemas)[K]>;
+}[ClientMessageType];
+
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: 'BAD_MESSAGE' | 'UNKNOWN_TYPE'; ref?: string };
+
+function isClientMessageType(type: string): type is ClientMessageType {
+  return Object.prototype.hasOwnProperty.call(clientMessageSchemas, type);
+}
+
+/** Parses one text frame. Never throws: malformed input is a result, not an exception. */
+export function parseClientMessage(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'BAD_MESSAGE' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, code: 'BAD_MESSAGE' };
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') return { ok: false, code: 'BAD_MESSAGE' };
+  if (!isClientMessageType(type)) return { ok: false, code: 'UNKNOWN_TYPE', ref: type.slice(0, 40) };
+  const parsed = clientMessageSchemas[type].safeParse(value);
+  if (!parsed.success) return { ok: false, code: 'BAD_MESSAGE', ref: type };
+  return { ok: true, message: parsed.data as ClientMessage };
+}
+
+// ---- server → client ---------------------------------------------------------------
+
+export type Role = 'player' | 'host';
+export type Phase = 'lobby' | 'question' | 'reveal' | 'leaderboard' | 'finished' | 'closed';
+
+export interface PlayerInfo {
+  playerId: string;
+  name: string;
+  connected: boolean;
+}
+
+export interface QuestionView {
+  index: number;
+  total: number;
+  text: string;
+  choices: string[];
+  startsAt: number;
+  endsAt: number;
+}
+
+export interface RankedPlayer {
+  playerId: string;
+  name: string;
+  score: number;
+  rank: number;
+}
+
+export interface RevealYou {
+  choice?: number;
+  points: number;
+  score: number;
+  streak: number;
+}
+
+export interface RevealView {
+  questionIndex: number;
+  correct: number;
+  counts: number[];
+}
+
+/** What one client may see of a match right now; the `state` of `welcome`. */
+export interface ClientState {
+  matchId: string;
+  phase: Phase;
+  quiz: { title: string; questionCount: number };
+  players: PlayerInfo[];
+  locked: boolean;
+  lateJoin: boolean;
+  /** Deadline of the current phase (question end, reveal end, …), if it has one. */
+  phaseEndsAt: number | null;
+  question: QuestionView | null;
+  answered: { answered: number; total: number } | null;
+  reveal: RevealView | null;
+  leaderboard: RankedPlayer[] | null;
+  standings: RankedPlayer[] | null;
+  you: {
+    score: number;
+    streak: number;
+    rank: number | null;
+    /** This client's answer to the current question, if any. */
+    answer: { questionIndex: number; choice: number } | null;
+    /** Points of the question being revealed, during reveal. */
+    lastPoints: number | null;
+  } | null;
+}
+
+export type ServerMessage =
+  | {
+      type: 'welcome';
+      you: { playerId?: string; name?: string; role: Role };
+      token: string;
+      serverTime: number;
+      state: ClientState;
+    }
+  | { type: 'players'; players: PlayerInfo[]; locked: boolean }
+  | ({ type: 'question' } & QuestionView)
+  | { type: 'answer_ack'; questionIndex: number; choice: number }
+  | { type: 'answer_count'; questionIndex: number; answered: number; total: number }
+  | ({ type: 'reveal'; you?: RevealYou } & RevealView)
+  | { type: 'leaderboard'; top: RankedPlayer[]; you?: { rank: number; score: number } }
+  | { type: 'finished'; standings: RankedPlayer[] }
+  | { type: 'pong'; t: number; serverTime: number }
+  | { type: 'kicked'; reason: string }
+  | { type: 'match_closed'; reason: string }
+  | { type: 'error'; code: WsErrorCode; message: string; ref?: string };
+
+export type ServerMessageType = ServerMessage['type'];

@@ -1,0 +1,81 @@
+/**
+ * Match state in this process's memory: the master's in pool mode (workers reach it over IPC
+ * through `IpcMatchStore`), or the single process's own. Snapshots are stored as received:
+ * callers hand over fresh objects (`Match.snapshot()` clones, IPC deserializes).
+ */
+import type { MatchSnapshot } from '../quiz/engine';
+import {
+  type MatchResults,
+  type MatchStore,
+  RECENT_RESULTS_KEPT,
+  RESULTS_TTL_SEC,
+  StoreFencedError,
+  type StoredMatch,
+} from './store';
+
+export class MemoryMatchStore implements MatchStore {
+  private readonly live = new Map<string, StoredMatch>();
+  private readonly finished = new Map<string, MatchResults>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  async create(matchId: string, snapshot: MatchSnapshot): Promise<number> {
+    this.live.set(matchId, { epoch: 1, snapshot });
+    return 1;
+  }
+
+  async save(matchId: string, epoch: number, snapshot: MatchSnapshot): Promise<void> {
+    const current = this.live.get(matchId);
+    if (!current || current.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
+    current.snapshot = snapshot;
+  }
+
+  async load(matchId: string): Promise<StoredMatch | null> {
+    return this.live.get(matchId) ?? null;
+  }
+
+  async claim(matchId: string): Promise<StoredMatch | null> {
+    const current = this.live.get(matchId);
+    if (!current) return null;
+    current.epoch++;
+    return current;
+  }
+
+  async saveResults(results: MatchResults): Promise<void> {
+    this.finished.delete(results.matchId);
+    this.finished.set(results.matchId, results);
+    this.prune();
+  }
+
+  async results(matchId: string): Promise<MatchResults | null> {
+    this.prune();
+    return this.finished.get(matchId) ?? null;
+  }
+
+  async recentResults(limit: number): Promise<MatchResults[]> {
+    this.prune();
+    return [...this.finished.values()].slice(-limit).reverse();
+  }
+
+  async remove(matchId: string, epoch: number): Promise<void> {
+    const current = this.live.get(matchId);
+    if (!current) return;
+    if (current.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
+    this.live.delete(matchId);
+  }
+
+  async liveMatchIds(): Promise<string[]> {
+    return [...this.live.keys()];
+  }
+
+  async close(): Promise<void> {}
+
+  /** Memory is bounded: old results expire like Redis keys would, and only the newest are kept. */
+  private prune(): void {
+    const oldest = this.clock() - RESULTS_TTL_SEC * 1000;
+    for (const [id, r] of this.finished) {
+      if (r.finishedAt >= oldest && this.finished.size <= RECENT_RESULTS_KEPT * 20) break;
+      this.finished.delete(id);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Match state in Redis (REDIS_URL), through ioredis. Fencing is atomic: the epoch check and
+ * the write happen in one Lua script, so a stale owner can never slip a write in between.
+ *
+ * Keys (prefix `qm:`): `match:<id>` hash {epoch, snapshot}; `live` set of live match ids;
+ * `results:<id>` JSON with a TTL; `results:recent` list of the newest finished ids.
+ *
+ * While Redis is unreachable every call fails within `commandTimeout` instead of hanging,
+ * so callers (the match host) hold their acks and retry with backoff; ioredis reconnects by
+ * itself, with jittered backoff, for as long as it takes.
+ */
+import Redis from 'ioredis';
+import type { Logger } from '../log';
+import type { MatchSnapshot } from '../quiz/engine';
+import {
+  type MatchResults,
+  type MatchStore,
+  RECENT_RESULTS_KEPT,
+  RESULTS_TTL_SEC,
+  StoreFencedError,
+  type StoredMatch,
+  StoreUnavailableError,
+} from './store';
+
+const PREFIX = 'qm:';
+const LIVE = `${PREFIX}live`;
+const RECENT = `${PREFIX}results:recent`;
+const matchKey = (id: string) => `${PREFIX}match:${id}`;
+const resultsKey = (id: string) => `${PREFIX}results:${id}`;
+
+// Returns 1 written, 0 fenced (another epoch owns it), -1 gone.
+const SAVE_IF_OWNER = `
+local e = redis.call('HGET', KEYS[1], 'epoch')
+if not e then return -1 end
+if tonumber(e) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'snapshot', ARGV[2])
+return 1`;
+
+const REMOVE_IF_OWNER = `
+local e = redis.call('HGET', KEYS[1], 'epoch')
+if not e then return -1 end
+if tonumber(e) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1`;
+
+// Returns {epoch, snapshot} after bumping the epoch, or nil when the match is gone.
+const CLAIM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+local e = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+return {e, redis.call('HGET', KEYS[1], 'snapshot')}`;
+
+export class RedisMatchStore implements MatchStore {
+  private readonly redis: Redis;
+
+  constructor(url: string, log: Logger) {
+    this.redis = new Redis(url, {
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2000,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(2000, 50 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2),
+    });
+    let wasReady = false;
+    this.redis.on('ready', () => {
+      log.info(wasReady ? 'Reconnected to Redis' : 'Connected to Redis');
+      wasReady = true;
+    });
+    this.redis.on('error', (err) => log.warn({ err: err.message }, 'Redis error'));
+  }
+
+  /** Resolves once connected (or throws after `timeoutMs`): start-up waits for the store. */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new StoreUnavailableError('no connection to Redis')), timeoutMs);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async create(matchId: string, snapshot: MatchSnapshot): Promise<number> {
+    await this.run(() => this.redis.multi().hset(matchKey(matchId), 'epoch', 1, 'snapshot', JSON.stringify(snapshot)).sadd(LIVE, matchId).exec());
+    return 1;
+  }
+
+  async save(matchId: string, epoch: number, snapshot: MatchSnapshot): Promise<void> {
+    const result = await this.run(() => this.redis.eval(SAVE_IF_OWNER, 1, matchKey(matchId), epoch, JSON.stringify(snapshot)));
+    if (result !== 1) throw new StoreFencedError(matchId, epoch);
+  }
+
+  async load(matchId: string): Promise<StoredMatch | null> {
+    const [epoch, snapshot] = await this.run(() => this.redis.hmget(matchKey(matchId), 'epoch', 'snapshot'));
+    if (!epoch || !snapshot) return null;
+    return { epoch: Number(epoch), snapshot: JSON.parse(snapshot) as MatchSnapshot };
+  }
+
+  async claim(matchId: string): Promise<StoredMatch | null> {
+    const result = (await this.run(() => this.redis.eval(CLAIM, 1, matchKey(matchId)))) as [number, string] | null;
+    if (!result) return null;
+    return { epoch: Number(result[0]), snapshot: JSON.parse(result[1]) as MatchSnapshot };
+  }
+
+  async saveResults(results: MatchResults): Promise<void> {
+    await this.run(() =>
+      this.redis
+        .multi()
+        .set(resultsKey(results.matchId), JSON.stringify(results), 'EX', RESULTS_TTL_SEC)
+        .lrem(RECENT, 0, results.matchId)
+        .lpush(RECENT, results.matchId)
+        .ltrim(RECENT, 0, RECENT_RESULTS_KEPT - 1)
+        .exec(),
+    );
+  }
+
+  async results(matchId: string): Promise<MatchResults | null> {
+    const raw = await this.run(() => this.redis.get(resultsKey(matchId)));
+    return raw ? (JSON.parse(raw) as MatchResults) : null;
+  }
+
+  async recentResults(limit: number): Promise<MatchResults[]> {
+    const ids = await this.run(() => this.redis.lrange(RECENT, 0, limit - 1));
+    if (ids.length === 0) return [];
+    const raws = await this.run(() => this.redis.mget(ids.map(resultsKey)));
+    return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as MatchResults] : []));
+  }
+
+  async remove(matchId: string, epoch: number): Promise<void> {
+    const result = await this.run(() => this.redis.eval(REMOVE_IF_OWNER, 2, matchKey(matchId), LIVE, epoch, matchId));
+    if (result === 0) throw new StoreFencedError(matchId, epoch);
+  }
+
+  async liveMatchIds(): Promise<string[]> {
+    return this.run(() => this.redis.smembers(LIVE));
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      throw new StoreUnavailableError((err as Error).message);
+    }
+  }
+}

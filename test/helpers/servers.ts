@@ -1,0 +1,84 @@
+/** Starts the real servers as child processes on free ports, through a `ProcessGroup`. */
+import { eventually, freePort, type ProcessGroup, type Started } from './processes';
+import { TestClient } from './wsClient';
+
+export interface RunningService {
+  url: string;
+  wsUrl: string;
+  port: number;
+  proc: Started;
+}
+
+/** Short phases so a whole match plays in a few seconds. */
+export const FAST_ENV = {
+  MATCH_TIME_SCALE: '0.05',
+  LOG_LEVEL: 'info',
+  HEARTBEAT_INTERVAL_MS: '200',
+  HEARTBEAT_TIMEOUT_MS: '1500',
+};
+
+export async function startMatchService(
+  group: ProcessGroup,
+  mode: 'single' | 'pool',
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const port = env.MATCH_PORT ? Number(env.MATCH_PORT) : await freePort();
+  const entry = mode === 'single' ? 'dist/matchServer.js' : 'dist/matchServerMaster.js';
+  const proc = group.spawn(process.execPath, [entry], { env: { ...FAST_ENV, ...env, MATCH_PORT: String(port), HOST: '127.0.0.1' } });
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(async () => ((await fetch(`${url}/health`)).status === 200 ? true : undefined), 30_000, `${mode} server health`);
+  return { url, wsUrl: `ws://127.0.0.1:${port}`, port, proc };
+}
+
+export async function createMatch(service: { url: string }, body: object = { quizId: 'world-capitals' }) {
+  const res = await fetch(`${service.url}/matches`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as { matchId: string; hostToken: string; wsPath: string; workerId: number; joinUrl: string };
+  if (res.status !== 201) throw new Error(`POST /matches answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+export async function workerStats(service: { url: string }) {
+  const res = await fetch(`${service.url}/workers/stats`);
+  return (await res.json()) as {
+    totalWorkers: number;
+    totalMatches: number;
+    maxWorkers: number;
+    maxMatchesPerWorker: number;
+    workers: Array<{ workerId: number; pid: number; state: string; matches: string[]; players: number; uptimeMs: number; restarts: number }>;
+  };
+}
+
+/** A quiz whose questions are short, so matches end quickly. */
+export function tinyQuiz(questions = 2, timeLimitSec = 20) {
+  return {
+    title: 'Tiny quiz',
+    questions: Array.from({ length: questions }, (_, i) => ({
+      text: `Question ${i + 1}: which is A?`,
+      choices: ['A', 'B', 'C', 'D'],
+      correct: i % 4,
+      timeLimitSec,
+    })),
+  };
+}
+
+export async function joinPlayers(service: RunningService, match: { wsPath: string }, names: string[]): Promise<TestClient[]> {
+  const players: TestClient[] = [];
+  for (const name of names) {
+    const c = await TestClient.connect(service.wsUrl + match.wsPath);
+    c.send({ type: 'join', name });
+    await c.next('welcome');
+    players.push(c);
+  }
+  return players;
+}
+
+export async function connectHost(service: RunningService, match: { wsPath: string; hostToken: string }): Promise<TestClient> {
+  const host = await TestClient.connect(service.wsUrl + match.wsPath);
+  host.send({ type: 'resume', token: match.hostToken });
+  await host.next('welcome');
+  return host;
+}
