@@ -382,15 +382,15 @@ export class MatchWorkerPool {
   }
 
   private suspendIdleWorkers(now: number): void {
-    let live = [...this.slots.values()].filter((s) => s.state === 'ready' || s.state === 'starting').length;
-    // Highest ids first, so worker 1 is the one that stays.
-    const candidates = [...this.slots.values()].filter((s) => s.state === 'ready').sort((a, b) => b.workerId - a.workerId);
-    for (const slot of candidates) {
-      if (live <= this.config.MIN_WORKERS) return;
+    const live = [...this.slots.values()]
+      .filter((s) => s.state === 'ready' || s.state === 'starting')
+      .sort((a, b) => a.workerId - b.workerId);
+    // The MIN_WORKERS lowest ids always stay (worker 1 first), whichever went idle first.
+    for (const slot of live.slice(this.config.MIN_WORKERS)) {
+      if (slot.state !== 'ready') continue;
       if (slot.load > 0 || slot.idleSince === null || now - slot.idleSince < this.config.WORKER_IDLE_TIMEOUT_MS) continue;
       this.log.info({ workerId: slot.workerId, pid: slot.pid, idleMs: now - slot.idleSince }, 'Suspending idle worker');
       slot.state = 'draining';
-      live--;
       this.sendTo(slot, { type: 'shutdown' });
       setTimeout(() => {
         if (!slot.worker.isDead()) slot.worker.process.kill('SIGKILL');

@@ -13,6 +13,8 @@ export class TestClient {
   private waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   closeInfo: { code: number; reason: string } | null = null;
+  /** The client side's local TCP port, known once the upgrade succeeded. */
+  localPort = 0;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
@@ -32,6 +34,9 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers, perMessageDeflate: false });
       const client = new TestClient(ws);
+      ws.once('upgrade', (res) => {
+        client.localPort = res.socket.localPort ?? 0;
+      });
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade answered ${res.statusCode}`), { status: res.statusCode, headers: res.headers })));
       ws.once('error', reject);
