@@ -63,6 +63,8 @@ class HostedMatch {
   flushing = false;
   resultsSaved = false;
   gone = false;
+  /** A deadline passed while the store was behind; run it once the store catches up. */
+  tickAfterFlush = false;
   storeFailures = 0;
 
   constructor(
@@ -304,6 +306,10 @@ export class MatchHost {
     } finally {
       hm.flushing = false;
     }
+    if (hm.tickAfterFlush && !hm.gone) {
+      hm.tickAfterFlush = false;
+      this.onTimer(hm);
+    }
     if (hm.match.isOver(this.clock())) this.finishMatch(hm);
   }
 
@@ -377,7 +383,7 @@ export class MatchHost {
     if (hm.timer) clearTimeout(hm.timer);
     hm.timer = null;
     if (hm.gone) return;
-    const deadline = hm.match.nextDeadline();
+    const deadline = hm.match.nextDeadline(this.clock());
     if (deadline === null) return;
     hm.timer = setTimeout(() => this.onTimer(hm), Math.max(0, deadline - this.clock()));
   }
@@ -385,6 +391,13 @@ export class MatchHost {
   private onTimer(hm: HostedMatch): void {
     hm.timer = null;
     if (hm.gone) return;
+    if (hm.pending.length > 0) {
+      // The store is behind (slow, or down and being retried): players have not seen the
+      // current phase yet, so its clock must not move on. Otherwise a question could start,
+      // unseen, while the store is unreachable, and players would lose points to the outage.
+      hm.tickAfterFlush = true;
+      return;
+    }
     const now = this.clock();
     this.deliver(hm, hm.match.tick(now));
     this.rearm(hm);

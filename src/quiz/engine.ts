@@ -108,8 +108,9 @@ export type MatchStatus = 'lobby' | 'running' | 'finished';
 
 const fail = (code: WsErrorCode): Failure => ({ ok: false, code });
 const MAX_NAME_CHARS = 20;
-// Control, format (zero-width, bidi) and separator characters other than the plain space.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u;
+// Control, format (zero-width, bidi), private-use and unassigned characters, and every space
+// other than U+0020 (a no-break space would let "Ann\u00a0Lee" pose as "Ann Lee").
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]|(?! )\p{Zs}/u;
 
 export function newToken(): string {
   return randomBytes(18).toString('base64url');
@@ -395,8 +396,12 @@ export class Match {
 
   // ---- time ------------------------------------------------------------------------
 
-  /** The earliest moment at which `tick` has something to do, or null. */
-  nextDeadline(): number | null {
+  /**
+   * The earliest moment after `now` at which `tick` may have something to do, or null.
+   * Grace expiries already past are left out: they changed nothing when they passed (someone
+   * connected still had to answer), and reporting them would spin the host's timer at 0 ms.
+   */
+  nextDeadline(now: number): number | null {
     const s = this.s;
     let next: number | null = s.phaseEndsAt;
     const consider = (t: number) => {
@@ -407,7 +412,8 @@ export class Match {
       // A player's grace running out can make "everyone present has answered" true.
       for (const p of s.players) {
         if (!p.connected && !p.left && p.droppedAt !== null && !s.answers[p.id]) {
-          consider(p.droppedAt + s.timing.reconnectGraceMs);
+          const expiry = p.droppedAt + s.timing.reconnectGraceMs;
+          if (expiry > now) consider(expiry);
         }
       }
     }

@@ -28,25 +28,35 @@ const RECENT = `${PREFIX}results:recent`;
 const matchKey = (id: string) => `${PREFIX}match:${id}`;
 const resultsKey = (id: string) => `${PREFIX}results:${id}`;
 
-// Returns 1 written, 0 fenced (another epoch owns it), -1 gone.
+// Returns 1 written, 0 fenced (another epoch owns it), -1 removed (the match is over).
+// A key missing altogether means Redis lost its data (restarted without persistence): the
+// owner's copy is the newest there is, so it seeds the store again.
 const SAVE_IF_OWNER = `
 local e = redis.call('HGET', KEYS[1], 'epoch')
-if not e then return -1 end
+if not e then
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'snapshot', ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[3])
+  return 1
+end
+if redis.call('HEXISTS', KEYS[1], 'removed') == 1 then return -1 end
 if tonumber(e) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'snapshot', ARGV[2])
 return 1`;
 
+// Leaves a tombstone (epoch + removed) for a day, so a stale owner cannot bring it back.
 const REMOVE_IF_OWNER = `
 local e = redis.call('HGET', KEYS[1], 'epoch')
 if not e then return -1 end
 if tonumber(e) ~= tonumber(ARGV[1]) then return 0 end
-redis.call('DEL', KEYS[1])
+redis.call('HDEL', KEYS[1], 'snapshot')
+redis.call('HSET', KEYS[1], 'removed', 1)
+redis.call('EXPIRE', KEYS[1], 86400)
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1`;
 
 // Returns {epoch, snapshot} after bumping the epoch, or nil when the match is gone.
 const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'removed') == 1 then return nil end
 local e = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 return {e, redis.call('HGET', KEYS[1], 'snapshot')}`;
 
@@ -81,17 +91,21 @@ export class RedisMatchStore implements MatchStore {
   }
 
   async create(matchId: string, snapshot: MatchSnapshot): Promise<number> {
-    await this.run(() => this.redis.multi().hset(matchKey(matchId), 'epoch', 1, 'snapshot', JSON.stringify(snapshot)).sadd(LIVE, matchId).exec());
+    // DEL first: a join code can be reused after an old match's tombstone.
+    await this.run(() =>
+      this.redis.multi().del(matchKey(matchId)).hset(matchKey(matchId), 'epoch', 1, 'snapshot', JSON.stringify(snapshot)).sadd(LIVE, matchId).exec(),
+    );
     return 1;
   }
 
   async save(matchId: string, epoch: number, snapshot: MatchSnapshot): Promise<void> {
-    const result = await this.run(() => this.redis.eval(SAVE_IF_OWNER, 1, matchKey(matchId), epoch, JSON.stringify(snapshot)));
+    const result = await this.run(() => this.redis.eval(SAVE_IF_OWNER, 2, matchKey(matchId), LIVE, epoch, JSON.stringify(snapshot), matchId));
     if (result !== 1) throw new StoreFencedError(matchId, epoch);
   }
 
   async load(matchId: string): Promise<StoredMatch | null> {
     const [epoch, snapshot] = await this.run(() => this.redis.hmget(matchKey(matchId), 'epoch', 'snapshot'));
+    // A removed match keeps only its tombstone: no snapshot.
     if (!epoch || !snapshot) return null;
     return { epoch: Number(epoch), snapshot: JSON.parse(snapshot) as MatchSnapshot };
   }

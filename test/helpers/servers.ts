@@ -1,6 +1,18 @@
 /** Starts the real servers as child processes on free ports, through a `ProcessGroup`. */
 import { eventually, freePort, type ProcessGroup, type Started } from './processes';
 import { TestClient } from './wsClient';
+import type { HealthBody, MatchSummary } from '../../src/http/matchService';
+import type { MatchResults } from '../../src/store/store';
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** Typed JSON of a response (the types are the service's own). */
+export async function json<T>(res: Response | Promise<Response>): Promise<T> {
+  return (await (await res).json()) as T;
+}
+export type { HealthBody, MatchSummary, MatchResults };
 
 export interface RunningService {
   url: string;

@@ -6,7 +6,7 @@
 import { afterAll, expect, it } from 'vitest';
 import { eventually, freePort, ProcessGroup } from '../helpers/processes';
 import { pidsHoldingConnection } from '../helpers/sockets';
-import { connectHost, createMatch, joinPlayers, tinyQuiz, workerStats } from '../helpers/servers';
+import { connectHost, createMatch, joinPlayers, json, tinyQuiz, workerStats } from '../helpers/servers';
 
 const group = new ProcessGroup();
 afterAll(() => group.stopAll());
@@ -27,7 +27,7 @@ it('npm run dev:all:pool starts both servers and plays a match through a forked 
   const service = { url, wsUrl: `ws://127.0.0.1:${matchPort}`, port: matchPort, proc };
   await eventually(async () => ((await fetch(`${url}/health`)).status === 200 ? true : undefined), 60_000, 'pool master');
   await eventually(async () => ((await fetch(`http://127.0.0.1:${apiPort}/api/quizzes`)).status === 200 ? true : undefined), 60_000, 'API server');
-  const config = await (await fetch(`http://127.0.0.1:${apiPort}/api/config`)).json();
+  const config = await json<{ matchServiceUrl: string }>(fetch(`http://127.0.0.1:${apiPort}/api/config`));
   expect(config.matchServiceUrl).toBe(url);
 
   const match = await createMatch(service, { quiz: tinyQuiz(2, 20) });

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { alive, eventually, ProcessGroup, sleep } from '../helpers/processes';
 import { pidsHoldingConnection } from '../helpers/sockets';
-import { connectHost, createMatch, joinPlayers, startMatchService, tinyQuiz, workerStats } from '../helpers/servers';
+import { connectHost, createMatch, type ErrorBody, type HealthBody, joinPlayers, json, startMatchService, tinyQuiz, workerStats } from '../helpers/servers';
 
 const group = new ProcessGroup();
 afterEach(() => group.stopAll());
@@ -17,7 +17,7 @@ const long = { quiz: tinyQuiz(2, 60) };
 describe('worker pool', () => {
   it('scenario 1: a single match is hosted and played on worker 1, its sockets held by that worker', async () => {
     const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '4' });
-    const health = await (await fetch(`${svc.url}/health`)).json();
+    const health = await json<HealthBody>(fetch(`${svc.url}/health`));
     expect(health).toMatchObject({
       status: 'OK',
       service: 'Match Service Master',
@@ -86,7 +86,7 @@ describe('worker pool', () => {
     });
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await res.json()).error.code).toBe('CAPACITY');
+    expect((await json<ErrorBody>(res)).error.code).toBe('CAPACITY');
     expect(svc.proc.lines.filter((l) => l.includes('"Spawned new worker"'))).toHaveLength(4);
 
     // Each player's socket is held by the worker that /workers/stats says owns the match.
@@ -136,7 +136,7 @@ describe('worker pool', () => {
     const suspended = svc.proc.lines.filter((l) => l.includes('"Suspending idle worker"')).map((l) => JSON.parse(l).workerId);
     expect(suspended.sort()).toEqual([2, 3]);
     await eventually(() => (!alive(pids[1]!) && !alive(pids[2]!) ? true : undefined), 10_000, 'suspended workers to exit');
-    const health = await (await fetch(`${svc.url}/health`)).json();
+    const health = await json<HealthBody>(fetch(`${svc.url}/health`));
     expect(health.workerPool).toMatchObject({ totalWorkers: 1, totalMatches: 0, idleWorkers: 1 });
     // A worker is forked again when needed.
     for (let i = 0; i < 4; i++) await createMatch(svc, long);

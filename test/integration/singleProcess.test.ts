@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessGroup, sleep } from '../helpers/processes';
 import { TestClient } from '../helpers/wsClient';
-import { connectHost, createMatch, joinPlayers, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
+import { connectHost, createMatch, type ErrorBody, joinPlayers, json, type MatchResults, type MatchSummary, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
 
 const group = new ProcessGroup();
 let service: RunningService;
@@ -31,12 +31,12 @@ describe('single-process match server', () => {
 
     const host = await connectHost(service, match);
     const players = await joinPlayers(service, match, ['Ada', 'Brian', 'Chen']);
-    const info = await (await fetch(`${service.url}/matches/${match.matchId.toLowerCase()}`)).json();
+    const info = await json<MatchSummary>(fetch(`${service.url}/matches/${match.matchId.toLowerCase()}`));
     expect(info).toMatchObject({ matchId: match.matchId, status: 'lobby', players: 3, quiz: { title: expect.any(String) } });
     host.send({ type: 'start' });
 
     // Ada always right, Brian always wrong, Chen right on even questions only.
-    const total = info.quiz.questionCount as number;
+    const total = info.quiz.questionCount;
     const revealPoints = new Map<string, number>();
     for (let i = 0; i < total; i++) {
       const qs = await Promise.all(players.map((p) => p.next('question', (q) => q.index === i)));
@@ -78,7 +78,7 @@ describe('single-process match server', () => {
     expect(finished.standings.map((s) => s.score)).toEqual(sorted.map((s) => s.score));
     expect(finished.standings[0]!.rank).toBe(1);
 
-    const results = await (await fetch(`${service.url}/matches/${match.matchId}/results`)).json();
+    const results = await json<MatchResults>(fetch(`${service.url}/matches/${match.matchId}/results`));
     expect(results.standings).toEqual(finished.standings);
     for (const c of [host, ...players]) c.close();
   });
@@ -243,13 +243,13 @@ describe('single-process match server', () => {
     for (const [body, status, code] of cases) {
       const res = await post(body);
       expect(res.status, body.slice(0, 80)).toBe(status);
-      const json = await res.json();
-      expect(json.error.code).toBe(code);
-      expect(json.error.message.length).toBeGreaterThan(3);
+      const answer = await json<ErrorBody>(res);
+      expect(answer.error.code).toBe(code);
+      expect(answer.error.message.length).toBeGreaterThan(3);
     }
     const missing = await fetch(`${service.url}/matches/ZZZZZZ`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe('NOT_FOUND');
+    expect((await json<ErrorBody>(missing)).error.code).toBe('NOT_FOUND');
     expect((await fetch(`${service.url}/matches/ZZZZZZ/results`)).status).toBe(404);
     await expect(TestClient.connect(`${service.wsUrl}/ws/matches/ZZZZZZ`)).rejects.toMatchObject({ status: 404 });
   });

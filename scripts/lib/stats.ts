@@ -1,0 +1,70 @@
+/**
+ * Everything a load run measures, in one place the scripted clients write to. All counters
+ * are plain numbers and all latencies go to fixed-size histograms, so recording costs no
+ * allocation on the hot path.
+ */
+import { Histogram, type HistogramSummary } from './histogram';
+
+export class LoadStats {
+  /** Date.now() at receipt − the question's `startsAt` (same machine clock), per player. */
+  readonly fanout = new Histogram();
+  /** answer sent → answer_ack received (performance.now), per answer. */
+  readonly ack = new Histogram();
+  /** WebSocket open → `welcome` (the join/resume round trip). */
+  readonly connect = new Histogram();
+  /** new WebSocket() → open (TCP + HTTP upgrade). */
+  readonly handshake = new Histogram();
+  /** Per question and match: last player's receipt − first player's receipt. */
+  readonly spread = new Histogram();
+
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  answersSent = 0;
+  answersAcked = 0;
+  /** Answers the policy meant to be correct (only meaningful for a generated quiz). */
+  answersIntendedCorrect = 0;
+  /** Answers rejected by an `error` (QUESTION_CLOSED, …). */
+  answersRejected = 0;
+  /** Answers resent after a reconnect because no ack had arrived. */
+  answersResent = 0;
+  /** Questions a player meant to answer but the question closed first. */
+  answersMissed = 0;
+  /** Questions received by players (fan-out deliveries). */
+  questionsReceived = 0;
+
+  playersJoined = 0;
+  playersFailed = 0;
+  /** Players with an open, joined socket right now. */
+  playersConnected = 0;
+  reconnects = 0;
+
+  readonly errors = new Map<string, number>();
+
+  /** Counts one error under `key`, e.g. `ws:QUESTION_CLOSED`, `close:1006`, `http:503:CAPACITY`. */
+  error(key: string, n = 1): void {
+    this.errors.set(key, (this.errors.get(key) ?? 0) + n);
+  }
+
+  get errorTotal(): number {
+    let n = 0;
+    for (const v of this.errors.values()) n += v;
+    return n;
+  }
+
+  latencies(): Record<'fanoutMs' | 'ackMs' | 'connectMs' | 'handshakeMs' | 'spreadMs', HistogramSummary> {
+    return {
+      fanoutMs: this.fanout.summary(),
+      ackMs: this.ack.summary(),
+      connectMs: this.connect.summary(),
+      handshakeMs: this.handshake.summary(),
+      spreadMs: this.spread.summary(),
+    };
+  }
+
+  errorsByCode(): Record<string, number> {
+    return Object.fromEntries([...this.errors.entries()].sort((a, b) => b[1] - a[1]));
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Load generator for the match service: many simulated players over real WebSockets in one
+ * process, against a service on this machine only.
+ *
+ *   ts-node --transpile-only scripts/loadtest.ts --matches 3 --players 5 --questions 3
+ *
+ * For each match it creates an inline quiz (or uses --quiz), connects the players (`join`)
+ * and a host (`resume` with the hostToken), and the host sends `start` once every player is
+ * in. Players answer each question after a delay drawn from --answer-time. The match runs
+ * itself; the run ends when every match finished or --duration is up, and prints a summary
+ * (latency histograms, errors by code, message counts, CPU/RSS of the server's processes).
+ * See `--help`, and scripts/lib/ for the reusable pieces.
+ */
+import { performance } from 'node:perf_hooks';
+import { LOAD_USAGE, type LoadOptions, UsageError, parseLoadArgs } from './lib/args';
+import { HttpFailure, requestJson } from './lib/http';
+import { MatchRun } from './lib/matchRun';
+import { ProcSampler, type ProcTarget, procAvailable } from './lib/procSampler';
+import { generateQuiz } from './lib/quizGen';
+import { type LoadSummary, type Outcome, formatTable } from './lib/report';
+import { LoadStats } from './lib/stats';
+import { Semaphore } from './lib/util';
+
+/** How many `POST /matches` are in flight at once. */
+const CREATE_CONCURRENCY = 8;
+/** How often worker pids are re-read from /workers/stats (the pool grows and restarts workers). */
+const DISCOVER_EVERY_MS = 2000;
+
+class Run {
+  readonly stats = new LoadStats();
+  readonly runs: MatchRun[] = [];
+  readonly setupErrors: string[] = [];
+  private readonly sampler: ProcSampler | null;
+  private readonly t0 = performance.now();
+  private outcome: Outcome | null = null;
+  private resolveEnd!: () => void;
+  private readonly ended = new Promise<void>((resolve) => (this.resolveEnd = resolve));
+  private hardTimer: NodeJS.Timeout | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
+  private discoverTimer: NodeJS.Timeout | null = null;
+  private lastProgress = { at: performance.now(), sent: 0 };
+  private discoverWarned = false;
+
+  constructor(private readonly o: LoadOptions) {
+    this.sampler = procAvailable() ? new ProcSampler(1000) : null;
+  }
+
+  async main(): Promise<number> {
+    const o = this.o;
+    this.hardTimer = setTimeout(() => this.finish('duration'), o.durationSec * 1000);
+    const onSignal = () => this.finish('interrupted');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    this.startSampling();
+    if (!o.json) this.progressTimer = setInterval(() => this.progress(), 1000);
+
+    // Setup races the hard bound: a hanging request or connect never outlives --duration.
+    const setup = this.setup().then(
+      () => {
+        if (this.setupErrors.length > 0) this.finish('setup-failed');
+        else if (this.runs.every((r) => r.done)) this.finish(this.allFinishedOutcome());
+      },
+      (err: unknown) => {
+        this.setupErrors.push((err as Error).message);
+        this.finish('setup-failed');
+      },
+    );
+    await Promise.race([setup, this.ended]);
+    await this.ended;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await this.shutdown();
+
+    const joinedNobody = this.stats.playersJoined === 0 && this.outcome !== 'interrupted';
+    const exitCode = this.outcome === 'setup-failed' || joinedNobody ? 1 : 0;
+    if (joinedNobody && this.setupErrors.length === 0) this.setupErrors.push('no player could join any match');
+    const summary = this.summary(exitCode);
+    process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatTable(summary)}\n`);
+    if (!o.json) for (const e of summary.setupErrors) process.stderr.write(`loadtest: ${e}\n`);
+    return exitCode;
+  }
+
+  private async setup(): Promise<void> {
+    const o = this.o;
+    const inline = o.quizId === null ? generateQuiz(o.questions, o.questionTimeSec) : null;
+    const limiter = new Semaphore(o.connectConcurrency);
+    for (let m = 0; m < o.matches; m++) {
+      this.runs.push(
+        new MatchRun({
+          index: m,
+          httpBase: o.url,
+          wsBase: o.wsUrl,
+          players: o.players,
+          quiz: inline ? { inline } : { id: o.quizId! },
+          answerDelayMs: () => o.answerTime.sample(),
+          correctRatio: o.correctRatio,
+          stats: this.stats,
+          connectLimiter: limiter,
+          onDone: () => {
+            if (!this.outcome && this.runs.every((r) => r.done)) this.finish(this.allFinishedOutcome());
+          },
+        }),
+      );
+    }
+
+    // 1. Create every match first; any HTTP failure is a setup failure and nothing connects.
+    const createLimiter = new Semaphore(CREATE_CONCURRENCY);
+    await Promise.all(
+      this.runs.map((run) =>
+        createLimiter.run(async () => {
+          if (this.outcome || this.setupErrors.length > 0) return;
+          try {
+            await run.create();
+          } catch (err) {
+            const key = err instanceof HttpFailure ? err.key : 'http:error';
+            this.stats.error(key);
+            this.setupErrors.push((err as Error).message);
+          }
+        }),
+      ),
+    );
+    if (this.setupErrors.length > 0 || this.outcome) return;
+
+    // 2. Connect everything through the shared limiter; each match starts when its players are in.
+    await Promise.all(this.runs.map((run) => run.connectAll()));
+  }
+
+  /** Every client is done: because every match finished, or because they gave up. */
+  private allFinishedOutcome(): Outcome {
+    return this.runs.every((r) => r.finished) ? 'finished' : 'clients-gone';
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.resolveEnd();
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.hardTimer) clearTimeout(this.hardTimer);
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    if (this.discoverTimer) clearInterval(this.discoverTimer);
+    this.sampler?.sample();
+    this.sampler?.stop();
+    await Promise.all(this.runs.map((r) => r.stop()));
+    if (!this.o.json) process.stderr.write('\n');
+  }
+
+  private startSampling(): void {
+    const s = this.sampler;
+    if (!s) return;
+    s.add([{ pid: process.pid, label: 'loadgen' }]);
+    if (this.o.masterPid !== null) s.add([{ pid: this.o.masterPid, label: 'master' }]);
+    if (this.o.pids !== null) {
+      s.add(this.o.pids.map((pid) => ({ pid, label: `pid ${pid}` })));
+    } else {
+      void this.discover();
+      this.discoverTimer = setInterval(() => void this.discover(), DISCOVER_EVERY_MS);
+      this.discoverTimer.unref();
+    }
+    s.start();
+  }
+
+  /** Adds the service's worker processes from GET /workers/stats (best effort). */
+  private async discover(): Promise<void> {
+    try {
+      const res = await requestJson('GET', `${this.o.url}/workers/stats`, undefined, 2000);
+      const workers = (res.body as { workers?: Array<{ workerId?: unknown; pid?: unknown }> } | undefined)?.workers;
+      if (res.status !== 200 || !Array.isArray(workers)) throw new Error(`status ${res.status}`);
+      const targets: ProcTarget[] = [];
+      for (const w of workers) {
+        if (typeof w.pid === 'number') targets.push({ pid: w.pid, label: `worker ${String(w.workerId ?? '?')}` });
+      }
+      this.sampler?.add(targets);
+    } catch (err) {
+      if (!this.discoverWarned && !this.o.json) {
+        this.discoverWarned = true;
+        process.stderr.write(`loadtest: cannot read ${this.o.url}/workers/stats (${(err as Error).message}); pass --pids to sample the server\n`);
+      }
+    }
+  }
+
+  private progress(): void {
+    const s = this.stats;
+    const now = performance.now();
+    const rate = ((s.answersSent - this.lastProgress.sent) * 1000) / Math.max(1, now - this.lastProgress.at);
+    this.lastProgress = { at: now, sent: s.answersSent };
+    const finished = this.runs.filter((r) => r.finished).length;
+    const started = this.runs.filter((r) => r.started).length;
+    const line =
+      `[${((now - this.t0) / 1000).toFixed(0).padStart(4)}s] players ${s.playersConnected}/${this.o.matches * this.o.players}` +
+      ` matches started ${started} finished ${finished}/${this.o.matches} | answers/s ${rate.toFixed(0)} acked ${s.answersAcked}` +
+      ` | ack p99 ${s.ack.quantile(0.99).toFixed(1)}ms fan-out p99 ${s.fanout.quantile(0.99).toFixed(0)}ms | errors ${s.errorTotal}`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
+  }
+
+  private summary(exitCode: number): LoadSummary {
+    const o = this.o;
+    const s = this.stats;
+    return {
+      target: o.url,
+      config: {
+        matches: o.matches,
+        players: o.players,
+        quiz: o.quizId ?? 'inline',
+        questions: o.quizId === null ? o.questions : null,
+        questionTimeSec: o.quizId === null ? o.questionTimeSec : null,
+        answerTime: o.answerTime.spec,
+        correctRatio: o.correctRatio,
+        durationSec: o.durationSec,
+        connectConcurrency: o.connectConcurrency,
+      },
+      outcome: this.outcome ?? 'interrupted',
+      exitCode,
+      elapsedMs: Math.round(performance.now() - this.t0),
+      matches: {
+        requested: o.matches,
+        created: this.runs.filter((r) => r.created).length,
+        started: this.runs.filter((r) => r.started).length,
+        finished: this.runs.filter((r) => r.finished).length,
+      },
+      players: { requested: o.matches * o.players, joined: s.playersJoined, failed: s.playersFailed, reconnects: s.reconnects },
+      answers: {
+        sent: s.answersSent,
+        acked: s.answersAcked,
+        intendedCorrect: s.answersIntendedCorrect,
+        rejected: s.answersRejected,
+        resent: s.answersResent,
+        missed: s.answersMissed,
+      },
+      questionsReceived: s.questionsReceived,
+      messages: { in: s.messagesIn, out: s.messagesOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut },
+      latency: s.latencies(),
+      errors: s.errorsByCode(),
+      setupErrors: dedupe(this.setupErrors),
+      processes: this.sampler?.summary() ?? [],
+    };
+  }
+}
+
+/** Identical messages once, with a count. */
+function dedupe(messages: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const m of messages) counts.set(m, (counts.get(m) ?? 0) + 1);
+  return [...counts.entries()].map(([m, n]) => (n > 1 ? `${m} (x${n})` : m));
+}
+
+async function main(): Promise<void> {
+  let options: LoadOptions | null;
+  try {
+    options = parseLoadArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`loadtest: ${err.message}\nRun with --help for the options.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (options === null) {
+    process.stdout.write(`${LOAD_USAGE}\n`);
+    return;
+  }
+  const code = await new Run(options).main();
+  // Every socket and timer is closed by now; exit explicitly so a stray keep-alive
+  // connection of fetch cannot hold the process open.
+  process.stdout.write('', () => process.exit(code));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`loadtest: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

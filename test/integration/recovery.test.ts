@@ -1,0 +1,261 @@
+/**
+ * Nothing is lost when a worker dies (the seed's scenario 5 and the recovery issue), in both
+ * store modes: the master's memory and a real redis-server this test starts on a free port.
+ *
+ * Scores must come out exactly as in a fault-free run, so the script avoids time-dependent
+ * points where a crash shifts timing: correct answers are sent on receipt of the question
+ * (t of a few ms out of 60 s scores 1000), and answers held across a crash are wrong (0).
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { alive, eventually, ProcessGroup, sleep } from '../helpers/processes';
+import { TestRedis } from '../helpers/redis';
+import { ScriptedPlayer } from '../helpers/scriptedPlayer';
+import { createMatch, type RunningService, startMatchService, workerStats } from '../helpers/servers';
+import { TestClient } from '../helpers/wsClient';
+
+const QUESTIONS = 4;
+const CRASH_Q = 1;
+const PLAYERS = 5;
+const HELD = [3, 4];
+const quiz = {
+  title: 'Chaos quiz',
+  questions: Array.from({ length: QUESTIONS }, (_, i) => ({
+    text: `Q${i}`,
+    choices: ['a', 'b', 'c', 'd'],
+    correct: (i * 3 + 1) % 4,
+    timeLimitSec: 60,
+  })),
+};
+const correctOf = (i: number) => quiz.questions[i]!.correct;
+const wrongOf = (i: number) => (correctOf(i) + 1) % 4;
+/** Player k's choice at question i. Players held across the crash answer it wrong. */
+const script = (k: number) => (i: number) =>
+  i === CRASH_Q && HELD.includes(k) ? wrongOf(i) : (k + i) % 3 !== 0 ? correctOf(i) : wrongOf(i);
+
+const POOL_ENV = {
+  MATCH_TIME_SCALE: '1',
+  REVEAL_MS: '150',
+  LEADERBOARD_MS: '150',
+  FINISH_GRACE_MS: '5000',
+  MAX_MATCHES: '3',
+  MAX_WORKERS: '2',
+  HEARTBEAT_INTERVAL_MS: '200',
+  HEARTBEAT_TIMEOUT_MS: '1500',
+};
+
+const group = new ProcessGroup();
+const redises: TestRedis[] = [];
+afterEach(async () => {
+  await group.stopAll();
+});
+afterAll(async () => {
+  await group.stopAll();
+  for (const r of redises) r.cleanup();
+});
+
+interface Played {
+  matchIds: string[];
+  players: ScriptedPlayer[][];
+}
+
+/** Creates `n` matches, joins 5 scripted players each, starts them and brings every match to the crash question. */
+async function playToCrashQuestion(svc: RunningService, n: number): Promise<Played> {
+  const matchIds: string[] = [];
+  const players: ScriptedPlayer[][] = [];
+  const hosts: TestClient[] = [];
+  for (let m = 0; m < n; m++) {
+    const match = await createMatch(svc, { quiz });
+    matchIds.push(match.matchId);
+    const ps = Array.from({ length: PLAYERS }, (_, k) => new ScriptedPlayer(svc.wsUrl + match.wsPath, `m${m}p${k}`, script(k), k >= HELD[0]! ? [CRASH_Q] : []));
+    for (const p of ps) await p.join();
+    players.push(ps);
+    const host = await TestClient.connect(svc.wsUrl + match.wsPath);
+    host.send({ type: 'resume', token: match.hostToken });
+    await host.next('welcome');
+    hosts.push(host);
+  }
+  for (const h of hosts) h.send({ type: 'start' });
+  // Every non-held player's answer to the crash question is acknowledged, hence durable.
+  for (const ps of players) for (const p of ps.filter((_, k) => !HELD.includes(k))) await p.waitForAck(CRASH_Q);
+  for (const h of hosts) h.close();
+  return { matchIds, players };
+}
+
+async function finish(played: Played, opts: { afterCrash?: boolean } = {}): Promise<Array<Array<{ name: string; score: number; rank: number }>>> {
+  if (opts.afterCrash) {
+    // The script: held players answer once everyone is back, so nobody's points depend on
+    // how long their own reconnect backoff happened to be.
+    for (const ps of played.players) {
+      for (const p of ps) await eventually(() => (p.resumes >= 1 && p.welcomes.length >= 2 ? true : undefined), 30_000, `${p.name} to resume`);
+    }
+  }
+  for (const ps of played.players) for (const [k, p] of ps.entries()) if (HELD.includes(k)) p.release(CRASH_Q);
+  const standings = [];
+  for (const ps of played.players) {
+    const all = await Promise.all(ps.map((p) => p.finished));
+    // Everyone in a match sees the same standings.
+    for (const s of all) expect(s).toEqual(all[0]);
+    standings.push(all[0]!.map(({ name, score, rank }) => ({ name, score, rank })));
+  }
+  for (const ps of played.players) for (const p of ps) p.stop();
+  return standings;
+}
+
+async function ownerOf(svc: RunningService, matchId: string) {
+  const s = await workerStats(svc);
+  return s.workers.find((w) => w.matches.includes(matchId))!;
+}
+
+async function redisFor(mode: 'memory' | 'redis'): Promise<Record<string, string>> {
+  if (mode === 'memory') return {};
+  const r = await TestRedis.start(group);
+  redises.push(r);
+  return { REDIS_URL: r.url };
+}
+
+describe.each(['memory', 'redis'] as const)('crash recovery with the %s store', (mode) => {
+  it('scenario 5: SIGKILL of the worker mid-question; every player resumes; standings equal a fault-free run', async () => {
+    const env = { ...POOL_ENV, ...(await redisFor(mode)) };
+    const svc = await startMatchService(group, 'pool', env);
+    if (mode === 'redis') await svc.proc.waitForLine('"Master connected to Redis"');
+
+    const baseline = await finish(await playToCrashQuestion(svc, 3));
+
+    const played = await playToCrashQuestion(svc, 3);
+    const victim = await ownerOf(svc, played.matchIds[0]!);
+    expect(victim.matches.sort()).toEqual([...played.matchIds].sort());
+    process.kill(victim.pid, 'SIGKILL');
+    const standings = await finish(played, { afterCrash: true });
+
+    expect(standings).toEqual(baseline);
+    // Scores are the script's: 1000 per correct answer, nothing counted twice.
+    for (const [k] of Array.from({ length: PLAYERS }).entries()) {
+      let expected = 0;
+      for (let i = 0; i < QUESTIONS; i++) if (script(k)(i) === correctOf(i)) expected += 1000;
+      for (const s of standings) expect(s.find((r) => r.name.endsWith(`p${k}`))!.score).toBe(expected);
+    }
+    for (const ps of played.players) {
+      for (const [k, p] of ps.entries()) {
+        expect(p.resumes, p.name).toBeGreaterThanOrEqual(1);
+        // The resumed welcome still held the answer acknowledged before the crash.
+        const after = p.welcomes.at(-1)!;
+        if (!HELD.includes(k)) expect(after.state.you?.answer).toEqual({ questionIndex: CRASH_Q, choice: script(k)(CRASH_Q) });
+      }
+    }
+    const stats = await workerStats(svc);
+    expect(stats.workers.find((w) => w.workerId === victim.workerId)).toMatchObject({ restarts: 1 });
+    expect(svc.proc.lines.filter((l) => l.includes('"Match restored on worker"'))).toHaveLength(3);
+  });
+
+  it('a hung worker (SIGSTOP) is detected, killed, and its matches restored; players resume', async () => {
+    const env = { ...POOL_ENV, ...(await redisFor(mode)) };
+    const svc = await startMatchService(group, 'pool', env);
+    const baseline = await finish(await playToCrashQuestion(svc, 1));
+    const played = await playToCrashQuestion(svc, 1);
+    const victim = await ownerOf(svc, played.matchIds[0]!);
+    process.kill(victim.pid, 'SIGSTOP');
+    const standings = await finish(played, { afterCrash: true });
+    expect(standings).toEqual(baseline);
+    expect(svc.proc.lines.some((l) => l.includes('"Worker died; replacing it"') && l.includes('"reason":"hung"'))).toBe(true);
+    await eventually(() => (!alive(victim.pid) ? true : undefined), 5000, 'hung worker to be killed');
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^matchserver_worker_restarts_total\{reason="hung"\} 1$/m);
+  });
+
+  it('fencing: a worker declared dead that wakes up cannot write over its successor', async () => {
+    const env = { ...POOL_ENV, HUNG_WORKER_KILL_DELAY_MS: '8000', ...(await redisFor(mode)) };
+    const svc = await startMatchService(group, 'pool', env);
+    const played = await playToCrashQuestion(svc, 1);
+    const matchId = played.matchIds[0]!;
+    const victim = await ownerOf(svc, matchId);
+    // One held player keeps its socket to the old worker and will answer through it later.
+    const stale = played.players[0]![4]!;
+    const staleReceivedBefore = stale.received.length;
+    process.kill(victim.pid, 'SIGSTOP');
+    await svc.proc.waitForLine(new RegExp(`"matchId":"${matchId}".*"Match restored on worker"`), 15_000);
+    const newOwner = await ownerOf(svc, matchId);
+    expect(newOwner.pid).not.toBe(victim.pid);
+
+    // Wake the old worker: the stale socket still reaches it. Its answer must not count.
+    process.kill(victim.pid, 'SIGCONT');
+    stale.send({ type: 'answer', questionIndex: CRASH_Q, choice: correctOf(CRASH_Q) });
+    await svc.proc.waitForLine('"Store refused a write from an older owner; dropping the match"', 10_000);
+    // The stale answer was never acknowledged, and the old worker let go of the socket.
+    expect(stale.received.slice(staleReceivedBefore).some((m) => m.type === 'answer_ack')).toBe(false);
+
+    // The player resumes on the new owner, which has no answer from it: the script's wrong answer counts.
+    const standings = await finish(played);
+    const p4 = standings[0]!.find((r) => r.name === 'm0p4')!;
+    let expected = 0;
+    for (let i = 0; i < QUESTIONS; i++) if (script(4)(i) === correctOf(i)) expected += 1000;
+    expect(p4.score).toBe(expected);
+    expect(stale.acks.get(CRASH_Q)).toBe(wrongOf(CRASH_Q));
+  });
+});
+
+describe('Redis trouble', () => {
+  it('Redis killed and restarted mid-match: nothing unstored is acked, and play resumes by itself', async () => {
+    const redis = await TestRedis.start(group);
+    redises.push(redis);
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, REDIS_URL: redis.url });
+    const baseline = await finish(await playToCrashQuestion(svc, 1));
+    const played = await playToCrashQuestion(svc, 1);
+    await redis.kill();
+    // While Redis is down the held players answer: the answers must not be acknowledged.
+    for (const [k, p] of played.players[0]!.entries()) if (HELD.includes(k)) p.release(CRASH_Q);
+    await sleep(1500);
+    for (const [k, p] of played.players[0]!.entries()) if (HELD.includes(k)) expect(p.acks.has(CRASH_Q)).toBe(false);
+    const health = await fetch(`${svc.url}/health`);
+    expect(health.status).toBe(200);
+    await redis.boot();
+    for (const [k, p] of played.players[0]!.entries()) if (HELD.includes(k)) await p.waitForAck(CRASH_Q, 20_000);
+    const standings = await finish(played);
+    expect(standings).toEqual(baseline);
+    expect(svc.proc.lines.some((l) => l.includes('Match store write failed; holding acks and retrying'))).toBe(true);
+  });
+
+  it('a restarted master finds the live matches in Redis and serves them again', async () => {
+    const redis = await TestRedis.start(group);
+    redises.push(redis);
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, REDIS_URL: redis.url });
+    const baseline = await finish(await playToCrashQuestion(svc, 2));
+    const played = await playToCrashQuestion(svc, 2);
+    const workerPids = (await workerStats(svc)).workers.map((w) => w.pid);
+    process.kill(svc.proc.pid, 'SIGKILL');
+    await svc.proc.exited;
+    await eventually(() => (workerPids.every((p) => !alive(p)) ? true : undefined), 10_000, 'workers to exit with the master');
+
+    const again = await startMatchService(group, 'pool', { ...POOL_ENV, REDIS_URL: redis.url, MATCH_PORT: String(svc.port) });
+    await again.proc.waitForLine('"Recovering live matches from the store"');
+    const standings = await finish(played, { afterCrash: true });
+    expect(standings).toEqual(baseline);
+    // The played matches are served again (the baseline's, finished but within their grace, too).
+    for (const id of played.matchIds) {
+      expect(again.proc.lines.some((l) => l.includes('"Match restored on worker"') && l.includes(`"matchId":"${id}"`))).toBe(true);
+    }
+  });
+});
+
+describe('poison matches', () => {
+  it('a match whose workers keep dying is closed with match_closed instead of killing worker after worker', async () => {
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_MATCHES: '1', POISON_RESTORE_LIMIT: '3' });
+    const played = await playToCrashQuestion(svc, 1);
+    const matchId = played.matchIds[0]!;
+    const killed: number[] = [];
+    for (let death = 1; death <= 3; death++) {
+      const owner = await eventually(async () => {
+        const o = (await workerStats(svc)).workers.find((w) => w.matches.includes(matchId) && w.state === 'ready');
+        return o && !killed.includes(o.pid) ? o : undefined;
+      }, 15_000, `owner #${death}`);
+      killed.push(owner.pid);
+      process.kill(owner.pid, 'SIGKILL');
+      await eventually(() => (!alive(owner.pid) ? true : undefined));
+    }
+    await svc.proc.waitForLine('"Closing poison match"', 15_000);
+    for (const p of played.players[0]!) await eventually(() => (p.closedReason ? true : undefined), 15_000, `${p.name} to see match_closed`);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^matchserver_poison_matches_total 1$/m);
+    expect((await workerStats(svc)).totalMatches).toBe(0);
+    for (const p of played.players[0]!) p.stop();
+  });
+});
