@@ -41,7 +41,7 @@ export class PoolMatchService implements MatchService {
     if (live) return live;
     const results = await this.store.results(matchId).catch(() => null);
     if (!results) return null;
-    return { matchId, status: 'finished', players: results.standings.length, workerId: null, quiz: { title: results.title, questionCount: 0 } };
+    return { matchId, status: 'finished', players: results.standings.length, workerId: null, quiz: { title: results.title, questionCount: results.questionCount } };
   }
 
   results(matchId: string) {

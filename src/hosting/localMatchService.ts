@@ -60,7 +60,7 @@ export class LocalMatchService implements MatchService {
       status: 'finished',
       players: results.standings.length,
       workerId: null,
-      quiz: { title: results.title, questionCount: 0 },
+      quiz: { title: results.title, questionCount: results.questionCount },
     };
   }
 

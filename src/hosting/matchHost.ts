@@ -316,7 +316,8 @@ export class MatchHost {
   private async saveResults(hm: HostedMatch): Promise<void> {
     const standings = hm.match.standings();
     if (!standings) return;
-    await this.store.saveResults({ matchId: hm.match.id, title: hm.match.quizInfo.title, finishedAt: this.clock(), standings });
+    const { title, questionCount } = hm.match.quizInfo;
+    await this.store.saveResults({ matchId: hm.match.id, title, questionCount, finishedAt: this.clock(), standings });
     hm.resultsSaved = true;
   }
 

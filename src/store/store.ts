@@ -20,6 +20,7 @@ export interface StoredMatch {
 export interface MatchResults {
   matchId: string;
   title: string;
+  questionCount: number;
   finishedAt: number;
   standings: RankedPlayer[];
 }
