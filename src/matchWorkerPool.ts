@@ -119,7 +119,7 @@ export class MatchWorkerPool {
       exec: path.join(__dirname, 'cluster', dev ? 'worker.ts' : 'worker.js'),
       // Under ts-node-dev, a worker that inherited the master's hooks would ask the cluster
       // master to compile for it and spin forever; a plain register hook compiles in-process.
-      execArgv: dev ? ['-r', 'ts-node/register/transpile-only'] : [],
+      execArgv: [...(dev ? ['-r', 'ts-node/register/transpile-only'] : []), ...deps.config.WORKER_EXEC_ARGV.split(/\s+/).filter(Boolean)],
     });
   }
 

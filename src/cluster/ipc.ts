@@ -11,8 +11,8 @@ import type { MatchResults, StoredMatch } from '../store/store';
 
 /** A store call a worker makes on the master's memory store (embedded mode). */
 export type StoreCall =
-  | { op: 'create'; matchId: string; snapshot: MatchSnapshot }
-  | { op: 'save'; matchId: string; epoch: number; snapshot: MatchSnapshot }
+  | { op: 'create'; matchId: string; snapshot: Readonly<MatchSnapshot> }
+  | { op: 'save'; matchId: string; epoch: number; snapshot: Readonly<MatchSnapshot> }
   | { op: 'load'; matchId: string }
   | { op: 'saveResults'; results: MatchResults }
   | { op: 'remove'; matchId: string; epoch: number };

@@ -52,6 +52,12 @@ interface Pending {
 }
 
 const STORE_RETRY_BASE_MS = 100;
+/**
+ * `answer_count` goes to every socket of a match on every answer: O(players²) messages per
+ * question (a 50-player question sent 2,500 of them, most of a worker's socket writes). One
+ * update per this interval, plus the latest at its end, says the same to a person.
+ */
+const ANSWER_COUNT_INTERVAL_MS = 250;
 const STORE_RETRY_MAX_MS = 5000;
 
 class HostedMatch {
@@ -65,6 +71,9 @@ class HostedMatch {
   gone = false;
   /** A deadline passed while the store was behind; run it once the store catches up. */
   tickAfterFlush = false;
+  lastCountSentAt = 0;
+  pendingCount: ServerMessage | null = null;
+  countTimer: NodeJS.Timeout | null = null;
   storeFailures = 0;
 
   constructor(
@@ -102,7 +111,7 @@ export class MatchHost {
 
   async createMatch(req: { matchId: string; quiz: Quiz; settings: MatchSettings }): Promise<{ hostToken: string }> {
     const match = Match.create({ id: req.matchId, quiz: req.quiz, settings: req.settings, timing: this.deps.timing, now: this.clock() });
-    const epoch = await this.store.create(req.matchId, match.snapshot());
+    const epoch = await this.store.create(req.matchId, match.view());
     this.adopt(match, epoch);
     this.log.info({ matchId: req.matchId, title: req.quiz.title }, 'Match created');
     return { hostToken: match.hostToken };
@@ -279,7 +288,7 @@ export class MatchHost {
         if (revision > hm.savedRevision) {
           const started = performance.now();
           try {
-            await this.store.save(hm.match.id, hm.epoch, hm.match.snapshot());
+            await this.store.save(hm.match.id, hm.epoch, hm.match.view());
             if (!hm.resultsSaved && hm.match.status === 'finished') await this.saveResults(hm);
           } catch (err) {
             if (hm.gone) return;
@@ -342,6 +351,12 @@ export class MatchHost {
           break;
         }
         case 'broadcast':
+          if (effect.msg.type === 'answer_count') {
+            this.throttledCount(hm, effect.msg);
+            break;
+          }
+          // A new phase makes a pending answer count stale.
+          if (effect.msg.type === 'reveal' || effect.msg.type === 'question') this.cancelCount(hm);
           this.broadcast(hm, effect.msg, effect.personal);
           break;
         case 'drop': {
@@ -373,6 +388,31 @@ export class MatchHost {
       sent++;
     }
     this.metrics.messagesOut.inc(sent);
+  }
+
+  private throttledCount(hm: HostedMatch, msg: ServerMessage): void {
+    const now = this.clock();
+    const wait = hm.lastCountSentAt + ANSWER_COUNT_INTERVAL_MS - now;
+    if (wait <= 0 && !hm.countTimer) {
+      hm.lastCountSentAt = now;
+      this.broadcast(hm, msg);
+      return;
+    }
+    hm.pendingCount = msg;
+    hm.countTimer ??= setTimeout(() => {
+      hm.countTimer = null;
+      const pending = hm.pendingCount;
+      hm.pendingCount = null;
+      if (!pending || hm.gone) return;
+      hm.lastCountSentAt = this.clock();
+      this.broadcast(hm, pending);
+    }, Math.max(wait, 0));
+  }
+
+  private cancelCount(hm: HostedMatch): void {
+    if (hm.countTimer) clearTimeout(hm.countTimer);
+    hm.countTimer = null;
+    hm.pendingCount = null;
   }
 
   private sendTo(session: Session, msg: ServerMessage): void {
@@ -419,6 +459,7 @@ export class MatchHost {
     hm.gone = true;
     if (hm.timer) clearTimeout(hm.timer);
     hm.timer = null;
+    this.cancelCount(hm);
     for (const session of [...hm.sessions.values(), ...hm.unbound]) {
       session.participantId = null;
       session.link.close(code, reason);

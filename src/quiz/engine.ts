@@ -175,6 +175,15 @@ export class Match {
     return structuredClone(this.s);
   }
 
+  /**
+   * The live state, read-only, for a store write that serializes or copies it before it
+   * returns (MatchStore.save's contract). Saves the deep copy `snapshot()` makes, which was
+   * one of the largest costs of a busy worker.
+   */
+  view(): Readonly<MatchSnapshot> {
+    return this.s;
+  }
+
   get id(): string {
     return this.s.id;
   }

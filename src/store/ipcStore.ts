@@ -21,10 +21,11 @@ export class IpcMatchStore implements MatchStore {
     }
   }
 
-  create(matchId: string, snapshot: MatchSnapshot): Promise<number> {
+  // process.send serializes synchronously, as MatchStore requires.
+  create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
     return this.call<number>({ op: 'create', matchId, snapshot });
   }
-  async save(matchId: string, epoch: number, snapshot: MatchSnapshot): Promise<void> {
+  async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void> {
     await this.call({ op: 'save', matchId, epoch, snapshot });
   }
   load(matchId: string): Promise<StoredMatch | null> {

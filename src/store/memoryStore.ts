@@ -1,7 +1,7 @@
 /**
  * Match state in this process's memory: the master's in pool mode (workers reach it over IPC
- * through `IpcMatchStore`), or the single process's own. Snapshots are stored as received:
- * callers hand over fresh objects (`Match.snapshot()` clones, IPC deserializes).
+ * through `IpcMatchStore`), or the single process's own. Snapshots are copied in, as the
+ * MatchStore contract requires: callers may hand over a running match's live state.
  */
 import type { MatchSnapshot } from '../quiz/engine';
 import {
@@ -19,15 +19,15 @@ export class MemoryMatchStore implements MatchStore {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  async create(matchId: string, snapshot: MatchSnapshot): Promise<number> {
-    this.live.set(matchId, { epoch: 1, snapshot });
+  async create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
+    this.live.set(matchId, { epoch: 1, snapshot: structuredClone(snapshot) });
     return 1;
   }
 
-  async save(matchId: string, epoch: number, snapshot: MatchSnapshot): Promise<void> {
+  async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void> {
     const current = this.live.get(matchId);
     if (!current || current.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
-    current.snapshot = snapshot;
+    current.snapshot = structuredClone(snapshot);
   }
 
   async load(matchId: string): Promise<StoredMatch | null> {

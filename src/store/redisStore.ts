@@ -90,16 +90,18 @@ export class RedisMatchStore implements MatchStore {
     });
   }
 
-  async create(matchId: string, snapshot: MatchSnapshot): Promise<number> {
+  async create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
+    const json = JSON.stringify(snapshot);
     // DEL first: a join code can be reused after an old match's tombstone.
     await this.run(() =>
-      this.redis.multi().del(matchKey(matchId)).hset(matchKey(matchId), 'epoch', 1, 'snapshot', JSON.stringify(snapshot)).sadd(LIVE, matchId).exec(),
+      this.redis.multi().del(matchKey(matchId)).hset(matchKey(matchId), 'epoch', 1, 'snapshot', json).sadd(LIVE, matchId).exec(),
     );
     return 1;
   }
 
-  async save(matchId: string, epoch: number, snapshot: MatchSnapshot): Promise<void> {
-    const result = await this.run(() => this.redis.eval(SAVE_IF_OWNER, 2, matchKey(matchId), LIVE, epoch, JSON.stringify(snapshot), matchId));
+  async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void> {
+    const json = JSON.stringify(snapshot);
+    const result = await this.run(() => this.redis.eval(SAVE_IF_OWNER, 2, matchKey(matchId), LIVE, epoch, json, matchId));
     if (result !== 1) throw new StoreFencedError(matchId, epoch);
   }
 

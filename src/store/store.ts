@@ -25,11 +25,15 @@ export interface MatchResults {
   standings: RankedPlayer[];
 }
 
+/**
+ * `create` and `save` must serialize or copy `snapshot` before they return (before their
+ * first await): callers pass the live state of a running match, which changes right after.
+ */
 export interface MatchStore {
   /** Records a new match at epoch 1. */
-  create(matchId: string, snapshot: MatchSnapshot): Promise<number>;
+  create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number>;
   /** Replaces the snapshot if `epoch` is still current; otherwise `StoreFencedError`. */
-  save(matchId: string, epoch: number, snapshot: MatchSnapshot): Promise<void>;
+  save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void>;
   load(matchId: string): Promise<StoredMatch | null>;
   /** Hands the match to a new owner: bumps and returns the epoch with the snapshot. */
   claim(matchId: string): Promise<StoredMatch | null>;
