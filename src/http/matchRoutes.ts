@@ -132,6 +132,8 @@ function cors(origins: { any: boolean; list: ReadonlySet<string> }) {
     if (origin && (origins.any || origins.list.has(origin))) {
       res.set('Access-Control-Allow-Origin', origin);
       res.set('Vary', 'Origin');
+      // Lets the page read how long to wait after a 503 CAPACITY.
+      res.set('Access-Control-Expose-Headers', 'Retry-After');
       if (req.method === 'OPTIONS') {
         res.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
         res.set('Access-Control-Allow-Headers', 'Content-Type');
