@@ -63,7 +63,13 @@ class WorkerSlot {
     readonly restarts: number,
     ipcTimeoutMs: number,
   ) {
-    this.requester = new IpcRequester((msg) => (worker.isConnected() ? worker.send(msg) : false), ipcTimeoutMs);
+    // worker.send() returns false under backpressure but still delivers; only a closed
+    // channel loses the message.
+    this.requester = new IpcRequester((msg) => {
+      if (!worker.isConnected()) return false;
+      worker.send(msg);
+      return true;
+    }, ipcTimeoutMs);
     this.ready = new Promise<void>((resolve, reject) => {
       this.markReady = resolve;
       this.markFailed = reject;

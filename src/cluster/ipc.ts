@@ -79,7 +79,8 @@ interface Waiting {
 }
 
 /**
- * Outstanding requests on one IPC channel. `send` is the channel's send function; the
+ * Outstanding requests on one IPC channel. `send` is the channel's send function, returning
+ * false only when the channel is closed (not for backpressure); the
  * channel's owner feeds every `reply` message to `settle`, and calls `failAll` when the
  * channel closes so nobody waits for a dead peer until the timeout.
  */

@@ -20,7 +20,13 @@ function main(): void {
   const config = loadConfigOrExit();
   const workerId = Number(process.env.WORKER_ID ?? '0');
   const log = createLogger(config, { role: 'worker', workerId });
-  const send = (msg: WorkerToMaster): boolean => (process.connected ? process.send!(msg) : false);
+  // process.send() also returns false when its backlog is long, yet still delivers the
+  // message: only a disconnected channel means the message is lost.
+  const send = (msg: WorkerToMaster): boolean => {
+    if (!process.connected) return false;
+    process.send!(msg);
+    return true;
+  };
 
   const requester = new IpcRequester((msg) => send(msg as WorkerToMaster), config.IPC_TIMEOUT_MS);
   const store: MatchStore = config.REDIS_URL

@@ -226,6 +226,24 @@ describe('single-process match server', () => {
     await p!.closed;
   });
 
+  it('allows the page origin (CORS) and refuses WebSocket upgrades from other origins', async () => {
+    const allowed = 'http://localhost:3000';
+    const preflight = await fetch(`${service.url}/matches`, {
+      method: 'OPTIONS',
+      headers: { origin: allowed, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(allowed);
+    const evil = await fetch(`${service.url}/health`, { headers: { origin: 'http://evil.example' } });
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+
+    const match = await createMatch(service);
+    await expect(TestClient.connect(service.wsUrl + match.wsPath, { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
+    const ok = await TestClient.connect(service.wsUrl + match.wsPath, { origin: allowed });
+    ok.send({ type: 'join', name: 'FromPage' });
+    expect((await ok.next('welcome')).you.name).toBe('FromPage');
+  });
+
   it('answers bad HTTP input with 4xx and the error shape', async () => {
     const post = (body: string, type = 'application/json') =>
       fetch(`${service.url}/matches`, { method: 'POST', headers: { 'content-type': type }, body });
