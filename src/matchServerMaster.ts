@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     store = redis;
     storeKind = 'redis';
   } else {
-    store = new MemoryMatchStore();
+    store = new MemoryMatchStore({ copy: false });
     storeKind = 'memory';
     log.info('Match store: master memory (set REDIS_URL for Redis)');
   }

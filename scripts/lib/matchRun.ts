@@ -4,7 +4,7 @@
  * of these side by side; a benchmark script can reuse it directly.
  */
 import { HttpFailure, expectStatus, requestJson } from './http';
-import { type AnswerPolicy, ScriptedClient } from './playerClient';
+import { type AnswerPolicy, type ClientEvents, ScriptedClient } from './playerClient';
 import type { LoadStats } from './stats';
 import type { Semaphore } from './util';
 import { randomInt } from './util';
@@ -25,6 +25,8 @@ export interface MatchRunOptions {
   connectTimeoutMs?: number;
   /** Called once the match is over for this run (all its clients done). */
   onDone?: (run: MatchRun) => void;
+  /** Every `welcome` a player receives (see ClientEvents.welcome), e.g. to time resumes. */
+  onPlayerWelcome?: NonNullable<ClientEvents['welcome']>;
 }
 
 export class MatchRun {
@@ -81,6 +83,7 @@ export class MatchRun {
           answer: policy,
           connectTimeoutMs: timeout,
           events: {
+            ...(this.o.onPlayerWelcome ? { welcome: this.o.onPlayerWelcome } : {}),
             question: (_c, q, wall) => this.onQuestion(q.index, wall),
             finished: () => this.markFinished(),
             done: () => this.clientDone(),

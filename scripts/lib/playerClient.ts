@@ -22,6 +22,11 @@ export interface AnswerPolicy {
 }
 
 export interface ClientEvents {
+  /**
+   * `welcome` arrived (performance.now() = `atMs`): `resumed` is false for the first one
+   * (join, or the host's resume) and true for every welcome after a reconnect.
+   */
+  welcome?(client: ScriptedClient, msg: WelcomeMsg, resumed: boolean, atMs: number): void;
   /** A player received a question (`wallMs` = Date.now() at receipt). */
   question?(client: ScriptedClient, msg: QuestionMsg, wallMs: number): void;
   finished?(client: ScriptedClient, msg: FinishedMsg): void;
@@ -292,6 +297,7 @@ export class ScriptedClient {
   // ---- messages --------------------------------------------------------------------
 
   private onWelcome(msg: WelcomeMsg): void {
+    const at = performance.now();
     const first = this.token === null;
     this.token = msg.token;
     this.playerId = msg.you.playerId ?? null;
@@ -300,6 +306,7 @@ export class ScriptedClient {
       this.stats.playersConnected++;
       if (first) this.stats.playersJoined++;
     }
+    this.opts.events?.welcome?.(this, msg, !first, at);
     const state = msg.state;
     if (state.phase === 'finished') {
       this.onFinished({ type: 'finished', standings: [] });

@@ -17,17 +17,25 @@ export class MemoryMatchStore implements MatchStore {
   private readonly live = new Map<string, StoredMatch>();
   private readonly finished = new Map<string, MatchResults>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  /**
+   * `copy: false` is for the master, whose snapshots arrive freshly deserialized from IPC and
+   * belong to nobody else; a process handing over live state (the single process) copies.
+   */
+  constructor(private readonly opts: { copy: boolean; clock?: () => number } = { copy: true }) {}
+
+  private own(snapshot: Readonly<MatchSnapshot>): MatchSnapshot {
+    return this.opts.copy ? structuredClone(snapshot) : (snapshot as MatchSnapshot);
+  }
 
   async create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
-    this.live.set(matchId, { epoch: 1, snapshot: structuredClone(snapshot) });
+    this.live.set(matchId, { epoch: 1, snapshot: this.own(snapshot) });
     return 1;
   }
 
   async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void> {
     const current = this.live.get(matchId);
     if (!current || current.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
-    current.snapshot = structuredClone(snapshot);
+    current.snapshot = this.own(snapshot);
   }
 
   async load(matchId: string): Promise<StoredMatch | null> {
@@ -72,7 +80,7 @@ export class MemoryMatchStore implements MatchStore {
 
   /** Memory is bounded: old results expire like Redis keys would, and only the newest are kept. */
   private prune(): void {
-    const oldest = this.clock() - RESULTS_TTL_SEC * 1000;
+    const oldest = (this.opts.clock ?? Date.now)() - RESULTS_TTL_SEC * 1000;
     for (const [id, r] of this.finished) {
       if (r.finishedAt >= oldest && this.finished.size <= RECENT_RESULTS_KEPT * 20) break;
       this.finished.delete(id);

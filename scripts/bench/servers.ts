@@ -1,0 +1,289 @@
+/**
+ * Starts and stops what the benchmark measures, each on a free loopback port: the
+ * single-process match server, the pool master, the bare-`ws` floor server and redis-server.
+ * Every server's output goes to a log file under <out>/logs; on stop the file is scanned for
+ * warnings and errors so the report can point at them.
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { requestJson } from '../lib/http';
+import { sleep } from '../lib/util';
+import { type Child, children } from './children';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+export type ServerKind = 'single' | 'pool' | 'floor';
+
+export interface LogDigest {
+  file: string;
+  lines: number;
+  warnings: number;
+  errors: number;
+  /** Distinct messages (with counts), most frequent first, at most 8. */
+  top: Array<{ message: string; count: number }>;
+}
+
+export interface Server {
+  kind: ServerKind;
+  /** What the report calls it, e.g. "pool (memory)". */
+  label: string;
+  url: string;
+  port: number;
+  /** The process the benchmark spawned: the single process, the pool master or the floor server. */
+  child: Child;
+  env: Record<string, string>;
+  logFile: string;
+}
+
+export interface Redis {
+  url: string;
+  port: number;
+  child: Child;
+  logFile: string;
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (the kernel's pick). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `npm run build` when dist/ lacks an entry point. Returns what it did, for the report. */
+export function ensureBuilt(): string {
+  const entries = ['dist/matchServer.js', 'dist/matchServerMaster.js'].map((p) => path.join(ROOT, p));
+  if (entries.every((p) => existsSync(p))) {
+    const builtAt = Math.min(...entries.map((p) => statSync(p).mtimeMs));
+    return `dist/ present (built ${new Date(builtAt).toISOString()}), not rebuilt`;
+  }
+  process.stderr.write('bench: dist/ is missing, running npm run build…\n');
+  const t0 = Date.now();
+  const res = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  if (res.status !== 0) throw new Error(`npm run build failed (status ${res.status ?? res.signal})`);
+  return `built with npm run build in ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}
+
+/**
+ * The floor server compiled once to plain JavaScript (typescript's transpileModule), so it
+ * runs on bare `node` like dist/ does and carries no ts-node compiler in its memory.
+ * NODE_PATH lets it find `ws` from outside the repository.
+ */
+function floorScript(outDir: string): string {
+  const file = path.join(outDir, '.build', 'floorServer.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  const source = readFileSync(path.join(ROOT, 'scripts', 'floorServer.ts'), 'utf8');
+  const out = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    fileName: 'floorServer.ts',
+  });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, out.outputText);
+  return file;
+}
+
+let serial = 0;
+
+function logStream(outDir: string, name: string): { file: string; attach(child: Child): void } {
+  mkdirSync(path.join(outDir, 'logs'), { recursive: true });
+  const file = path.join(outDir, 'logs', `${String(++serial).padStart(3, '0')}-${name}.log`);
+  return {
+    file,
+    attach(child) {
+      const out = createWriteStream(file);
+      child.proc.stdout?.pipe(out, { end: false });
+      child.proc.stderr?.pipe(out, { end: false });
+      void child.exited.then(() => setTimeout(() => out.end(), 100));
+    },
+  };
+}
+
+/** Polls GET /health until 200 (bounded); throws with the log tail otherwise. */
+async function waitHealthy(url: string, child: Child, logFile: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.hasExited()) break;
+    try {
+      const res = await requestJson('GET', `${url}/health`, undefined, 2000);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+  throw new Error(`${child.name} did not become healthy at ${url} (${child.hasExited() ? 'it exited' : 'timeout'})\n${tail}`);
+}
+
+export interface StartOptions {
+  outDir: string;
+  /** Environment on top of the benchmark's base (LOG_LEVEL=warn, HOST=127.0.0.1…). */
+  env?: Record<string, string>;
+  label?: string;
+}
+
+/** Settings every benchmarked match server gets unless a sweep overrides them. */
+const BASE_ENV: Record<string, string> = {
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'warn',
+  LOG_PRETTY: 'false',
+  // A finished match frees its slot after 250 ms instead of 60 s, so back-to-back runs fit.
+  FINISH_GRACE_MS: '250',
+};
+
+/** Starts `node dist/matchServer.js` (single) or `node dist/matchServerMaster.js` (pool). */
+export async function startMatchServer(kind: 'single' | 'pool', o: StartOptions): Promise<Server> {
+  const port = await freePort();
+  const env = { ...BASE_ENV, ...o.env, MATCH_PORT: String(port) };
+  const entry = kind === 'single' ? 'dist/matchServer.js' : 'dist/matchServerMaster.js';
+  // The parent's own settings (a developer's MAX_WORKERS…) must not leak into a measurement.
+  const child = children.spawn(kind, process.execPath, [entry], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  const log = logStream(o.outDir, kind);
+  log.attach(child);
+  const url = `http://127.0.0.1:${port}`;
+  const server: Server = { kind, label: o.label ?? kind, url, port, child, env, logFile: log.file };
+  try {
+    await waitHealthy(url, child, log.file);
+  } catch (err) {
+    await children.stop(child);
+    throw err;
+  }
+  return server;
+}
+
+/** Starts the floor server (scripts/floorServer.ts, compiled) with the given flags. */
+export async function startFloorServer(flags: string[], o: StartOptions): Promise<Server> {
+  const port = await freePort();
+  const script = floorScript(o.outDir);
+  const args = [script, '--port', String(port), '--quiet', ...flags];
+  const child = children.spawn('floor', process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_PATH: path.join(ROOT, 'node_modules') },
+  });
+  const log = logStream(o.outDir, 'floor');
+  log.attach(child);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(url, child, log.file);
+  } catch (err) {
+    await children.stop(child);
+    throw err;
+  }
+  return { kind: 'floor', label: o.label ?? 'floor', url, port, child, env: { FLAGS: flags.join(' ') }, logFile: log.file };
+}
+
+/** Ends a server and its workers (SIGTERM, then SIGKILL) and digests its log. */
+export async function stopServer(s: Server | Redis): Promise<LogDigest> {
+  await children.stop(s.child);
+  await sleep(150); // let the log stream flush
+  return digestLog(s.logFile);
+}
+
+/** A throwaway redis-server: no RDB, no AOF, loopback only. */
+export async function startRedis(outDir: string): Promise<Redis> {
+  const port = await freePort();
+  const child = children.spawn('redis', 'redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning',
+  ]);
+  const log = logStream(outDir, 'redis');
+  log.attach(child);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.hasExited()) throw new Error(`redis-server exited at start; see ${log.file}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.setTimeout(1000);
+      sock.once('connect', () => sock.write('PING\r\n'));
+      sock.once('data', (d) => {
+        sock.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+      sock.once('error', () => resolve(false));
+      sock.once('timeout', () => {
+        sock.destroy();
+        resolve(false);
+      });
+    });
+    if (ok) break;
+    if (Date.now() > deadline) {
+      await children.stop(child);
+      throw new Error('redis-server did not answer PING within 15 s');
+    }
+    await sleep(50);
+  }
+  return { url: `redis://127.0.0.1:${port}`, port, child, logFile: log.file };
+}
+
+export interface WorkerInfo {
+  workerId: number;
+  pid: number;
+  players: number;
+  matches: string[];
+}
+
+/** GET /workers/stats (every server here answers it; the floor server lists itself). */
+export async function workerStats(s: Server): Promise<{ totalMatches: number; workers: WorkerInfo[] }> {
+  const res = await requestJson('GET', `${s.url}/workers/stats`, undefined, 5000);
+  if (res.status !== 200) throw new Error(`GET ${s.url}/workers/stats answered ${res.status}`);
+  return res.body as { totalMatches: number; workers: WorkerInfo[] };
+}
+
+/** Waits (bounded) until the server hosts no match, so the next run starts from empty. */
+export async function waitDrained(s: Server, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await workerStats(s)).totalMatches === 0) return true;
+    } catch {
+      // retry
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+/** Counts warn/error lines (pino JSON levels, or any other text on stderr) in a log file. */
+export function digestLog(file: string): LogDigest {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { file, lines: 0, warnings: 0, errors: 0, top: [] };
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  let warnings = 0;
+  let errors = 0;
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    let level = 50;
+    let message = line.trim().slice(0, 160);
+    if (line.startsWith('{')) {
+      try {
+        const j = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+        level = typeof j.level === 'number' ? j.level : 50;
+        message = `${j.msg ?? '?'}${j.err?.message ? `: ${j.err.message}` : ''}`.slice(0, 160);
+      } catch {
+        // not JSON: count it as an error line
+      }
+    }
+    if (level >= 50) errors++;
+    else if (level >= 40) warnings++;
+    else continue;
+    const key = `${level >= 50 ? 'error' : 'warn'}: ${message}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const top = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([message, count]) => ({ message, count }));
+  return { file: path.relative(ROOT, file), lines: lines.length, warnings, errors, top };
+}
