@@ -190,7 +190,8 @@ export class MatchHost {
       const result = msg.type === 'join' ? match.join(msg.name, now) : match.resume(msg.token, now);
       if (!result.ok) return this.error(session, result.code, msg.type);
       this.bind(hm, session, result.participantId);
-      this.deliver(hm, [...result.effects, { kind: 'send', to: result.participantId, msg: match.welcome(result.participantId, now) }]);
+      // welcome first: it carries the full state that the broadcasts after it update.
+      this.deliver(hm, [{ kind: 'send', to: result.participantId, msg: match.welcome(result.participantId, now) }, ...result.effects]);
       this.rearm(hm);
       this.updateGauges();
       return;
