@@ -89,6 +89,16 @@ export function matchTiming(c: Config): MatchTiming {
   };
 }
 
+/** Per-connection limits of the WebSocket gateway, the same wherever matches are hosted. */
+export function gatewayLimits(c: Config): { msgRatePerSec: number; msgBurst: number; badMessageBudget: number; pingIntervalMs: number } {
+  return {
+    msgRatePerSec: c.MSG_RATE_PER_SEC,
+    msgBurst: c.MSG_BURST,
+    badMessageBudget: c.BAD_MESSAGE_BUDGET,
+    pingIntervalMs: c.CLIENT_PING_INTERVAL_MS,
+  };
+}
+
 export function allowedOrigins(c: Config): { any: boolean; list: ReadonlySet<string> } {
   const list = c.ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   return { any: list.includes('*'), list: new Set(list) };

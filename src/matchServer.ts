@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { Registry } from 'prom-client';
-import { allowedOrigins, loadConfigOrExit, matchTiming } from './config';
+import { allowedOrigins, gatewayLimits, loadConfigOrExit, matchTiming } from './config';
 import { createLogger } from './log';
 import { HostingMetrics } from './metrics';
 import { QuizCatalog } from './quiz/quizzes';
@@ -37,12 +37,7 @@ function main(): void {
   });
   const gateway = new WsGateway(
     host,
-    {
-      msgRatePerSec: config.MSG_RATE_PER_SEC,
-      msgBurst: config.MSG_BURST,
-      badMessageBudget: config.BAD_MESSAGE_BUDGET,
-      pingIntervalMs: config.CLIENT_PING_INTERVAL_MS,
-    },
+    gatewayLimits(config),
     log.child({ component: 'gateway' }),
     metrics,
   );

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Registry } from 'prom-client';
-import { loadConfigOrExit, matchTiming } from '../config';
+import { gatewayLimits, loadConfigOrExit, matchTiming } from '../config';
 import { createLogger } from '../log';
 import { HostingMetrics } from '../metrics';
 import { MatchHost } from '../hosting/matchHost';
@@ -44,12 +44,7 @@ function main(): void {
   });
   const gateway = new WsGateway(
     host,
-    {
-      msgRatePerSec: config.MSG_RATE_PER_SEC,
-      msgBurst: config.MSG_BURST,
-      badMessageBudget: config.BAD_MESSAGE_BUDGET,
-      pingIntervalMs: config.CLIENT_PING_INTERVAL_MS,
-    },
+    gatewayLimits(config),
     log.child({ component: 'gateway' }),
     metrics,
   );
