@@ -27,10 +27,10 @@ import type { MatchInfo } from './hosting/matchHost';
 import { originAllowed } from './http/matchRoutes';
 import { matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
 import type { MatchSummary, WorkerStatsEntry } from './http/matchService';
-import { IpcError, IpcRequester, type MasterRequest, type MasterRequestResults, type MasterToWorker, type WorkerToMaster, toRemoteError } from './cluster/ipc';
+import { IpcError, IpcRequester, type MasterRequest, type MasterRequestResults, type MasterToWorker, type WorkerToMaster } from './cluster/ipc';
 import { nextWorkerId, place } from './cluster/placement';
 import { handOffSocket } from './cluster/socketHandoff';
-import { runStoreCall } from './cluster/storeBridge';
+import { STORE_CHANNEL_FD, STORE_CHANNEL_STDIO, serveStoreChannel } from './cluster/storeBridge';
 
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'dead';
 
@@ -126,6 +126,8 @@ export class MatchWorkerPool {
       // Under ts-node-dev, a worker that inherited the master's hooks would ask the cluster
       // master to compile for it and spin forever; a plain register hook compiles in-process.
       execArgv: [...(dev ? ['-r', 'ts-node/register/transpile-only'] : []), ...deps.config.WORKER_EXEC_ARGV.split(/\s+/).filter(Boolean)],
+      // The embedded store gets a pipe of its own next to the IPC channel (cluster/storeBridge.ts).
+      ...(deps.storeKind === 'memory' ? { stdio: [...STORE_CHANNEL_STDIO] } : {}),
     });
   }
 
@@ -296,6 +298,12 @@ export class MatchWorkerPool {
     worker.on('message', (msg: WorkerToMaster) => this.onMessage(slot, msg));
     worker.on('exit', (code, signal) => this.onExit(slot, code, signal));
     worker.on('error', (err) => this.log.warn({ workerId, err: err.message }, 'Worker IPC error'));
+    const storeStream = worker.process.stdio[STORE_CHANNEL_FD];
+    if (this.deps.storeKind === 'memory') {
+      if (!(storeStream instanceof Socket)) throw new Error('a worker was forked without its store channel');
+      // A worker declared dead may still write (it was hung, not gone): fencing refuses it.
+      serveStoreChannel(storeStream, this.deps.store, this.log.child({ component: 'store', workerId }));
+    }
     const live = [...this.slots.values()].filter((s) => s.state !== 'dead').length;
     this.log.info({ workerId, pid: worker.process.pid, totalWorkers: live }, 'Spawned new worker');
     const startTimer = setTimeout(() => {
@@ -311,8 +319,7 @@ export class MatchWorkerPool {
   }
 
   private onMessage(slot: WorkerSlot, msg: WorkerToMaster): void {
-    // A worker declared dead may still talk (it was hung, not gone): only its store calls
-    // are answered, and fencing refuses them.
+    // A worker declared dead may still talk (it was hung, not gone): it is not listened to.
     const current = this.slots.get(slot.workerId) === slot && slot.state !== 'dead';
     switch (msg.type) {
       case 'ready':
@@ -329,12 +336,6 @@ export class MatchWorkerPool {
         return;
       case 'matchGone':
         if (current) this.onMatchGone(slot, msg.matchId, msg.reason);
-        return;
-      case 'store':
-        runStoreCall(this.deps.store, msg.call).then(
-          (value) => this.sendTo(slot, { type: 'reply', reqId: msg.reqId, ok: true, value: value ?? null }),
-          (err: unknown) => this.sendTo(slot, { type: 'reply', reqId: msg.reqId, ok: false, error: toRemoteError(err) }),
-        );
         return;
       case 'reply':
         slot.requester.settle(msg);

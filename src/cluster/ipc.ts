@@ -9,7 +9,7 @@ import type { Quiz } from '../quiz/quizzes';
 import type { MatchInfo } from '../hosting/matchHost';
 import type { MatchResults, StoredMatch } from '../store/store';
 
-/** A store call a worker makes on the master's memory store (embedded mode). */
+/** A store call a worker makes on the master's memory store (embedded mode, on its store channel). */
 export type StoreCall =
   | { op: 'create'; matchId: string; snapshot: Readonly<MatchSnapshot> }
   | { op: 'save'; matchId: string; epoch: number; snapshot: Readonly<MatchSnapshot> }
@@ -41,7 +41,6 @@ export type Reply = { type: 'reply'; reqId: number } & ({ ok: true; value: unkno
 
 export type MasterToWorker =
   | (MasterRequest & { reqId: number })
-  | Reply
   /** Comes with the client's socket as the IPC handle. */
   | {
       type: 'upgrade';
@@ -56,7 +55,6 @@ export type WorkerToMaster =
   | { type: 'ready' }
   | { type: 'heartbeat'; matches: string[]; players: number }
   | { type: 'matchGone'; matchId: string; reason: 'over' | 'fenced' | 'shutdown' }
-  | ({ type: 'store'; reqId: number } & { call: StoreCall })
   | Reply;
 
 export type IpcErrorCode = 'IPC_TIMEOUT' | 'IPC_CLOSED' | 'REMOTE_ERROR';

@@ -14,7 +14,8 @@ import { WsGateway } from '../hosting/wsGateway';
 import { IpcMatchStore } from '../store/ipcStore';
 import { RedisMatchStore } from '../store/redisStore';
 import type { MatchStore } from '../store/store';
-import { IpcRequester, type MasterToWorker, type WorkerToMaster, toRemoteError } from './ipc';
+import { type MasterToWorker, type WorkerToMaster, toRemoteError } from './ipc';
+import { connectStoreChannel } from './storeBridge';
 
 function main(): void {
   const config = loadConfigOrExit();
@@ -28,10 +29,9 @@ function main(): void {
     return true;
   };
 
-  const requester = new IpcRequester((msg) => send(msg as WorkerToMaster), config.IPC_TIMEOUT_MS);
   const store: MatchStore = config.REDIS_URL
     ? new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }))
-    : new IpcMatchStore(requester);
+    : new IpcMatchStore(connectStoreChannel(config.IPC_TIMEOUT_MS));
   const registry = new Registry();
   registry.setDefaultLabels({ worker: String(workerId) });
   const metrics = new HostingMetrics(registry);
@@ -92,8 +92,6 @@ function main(): void {
         return reply(msg.reqId, () => host.info(msg.matchId));
       case 'metrics':
         return reply(msg.reqId, () => registry.getMetricsAsJSON());
-      case 'reply':
-        return requester.settle(msg);
       case 'shutdown':
         log.info('Worker shutting down on request');
         return stop(0);
@@ -109,10 +107,7 @@ function main(): void {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => stop(0));
   // Master gone (even killed with SIGKILL): the IPC channel closes and nobody may be orphaned.
-  process.on('disconnect', () => {
-    requester.failAll('master disconnected');
-    stop(0);
-  });
+  process.on('disconnect', () => stop(0));
 
   const beat = () => {
     const load = host.load();

@@ -1,7 +1,8 @@
 /**
- * A worker's view of the embedded store: every call is a request over IPC to the master,
- * which runs it on its `MemoryMatchStore` (cluster/storeBridge.ts). Errors come back with
- * their store codes, so fencing reads the same as with Redis.
+ * A worker's view of the embedded store: every call is a request to the master, on the
+ * worker's store channel (cluster/storeBridge.ts), which runs it on the master's
+ * `MemoryMatchStore`. Errors come back with their store codes, so fencing reads the same as
+ * with Redis.
  */
 import type { MatchSnapshot } from '../quiz/engine';
 import { IpcError, type IpcRequester, type StoreCall, type StoreCallResult } from '../cluster/ipc';
