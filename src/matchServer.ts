@@ -14,7 +14,7 @@ import { MatchHost } from './hosting/matchHost';
 import { WsGateway } from './hosting/wsGateway';
 import { LocalMatchService } from './hosting/localMatchService';
 import { matchRoutes, originAllowed } from './http/matchRoutes';
-import { matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
+import { guardUpgradeSocket, matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
 import { installShutdown } from './shutdown';
 
 /** Without MAX_MATCHES set, one process takes as many matches as memory allows. */
@@ -48,6 +48,7 @@ function main(): void {
 
   const server = http.createServer(app);
   server.on('upgrade', (req, socket, head) => {
+    guardUpgradeSocket(socket);
     const matchId = matchIdFromPath(req.url);
     if (!matchId) return rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such WebSocket endpoint.');
     if (!originAllowed(req.headers.origin, origins)) return rejectUpgrade(socket, 403, 'FORBIDDEN', 'Origin not allowed.');

@@ -25,7 +25,7 @@ import type { MatchStore } from './store/store';
 import { backoff } from './hosting/matchHost';
 import type { MatchInfo } from './hosting/matchHost';
 import { originAllowed } from './http/matchRoutes';
-import { matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
+import { guardUpgradeSocket, matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
 import type { MatchSummary, WorkerStatsEntry } from './http/matchService';
 import { IpcError, IpcRequester, type MasterRequest, type MasterRequestResults, type MasterToWorker, type WorkerToMaster } from './cluster/ipc';
 import { nextWorkerId, place } from './cluster/placement';
@@ -205,6 +205,7 @@ export class MatchWorkerPool {
 
   /** The master's `upgrade` handler: find the owner and hand it the socket itself. */
   routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    guardUpgradeSocket(socket);
     const matchId = matchIdFromPath(req.url);
     const outcome = (o: string) => this.deps.metrics.handoffs.inc({ outcome: o });
     if (!matchId) return (outcome('not_found'), rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such WebSocket endpoint.'));

@@ -26,6 +26,12 @@ export interface ClientLink {
 
 export class Session {
   participantId: ParticipantId | null = null;
+  /**
+   * Whether this participant's `welcome` has gone out. A `welcome` waits for the store like
+   * everything else, while batches queued before the join are released to every bound
+   * session: those would reach the client before the full state they update.
+   */
+  welcomed = false;
   constructor(
     readonly link: ClientLink,
     readonly matchId: string,
@@ -261,6 +267,7 @@ export class MatchHost {
     hm.unbound.delete(session);
     hm.sessions.set(id, session);
     session.participantId = id;
+    session.welcomed = false;
   }
 
   /** Sends effects now, or after the store holds the revision that produced them. */
@@ -348,7 +355,9 @@ export class MatchHost {
       switch (effect.kind) {
         case 'send': {
           const session = hm.sessions.get(effect.to);
-          if (session) this.sendTo(session, effect.msg);
+          if (!session) break;
+          this.sendTo(session, effect.msg);
+          if (effect.msg.type === 'welcome') session.welcomed = true;
           break;
         }
         case 'broadcast':
@@ -384,6 +393,7 @@ export class MatchHost {
     const head = personal ? text.slice(0, -1) : '';
     let sent = 0;
     for (const [id, session] of hm.sessions) {
+      if (!session.welcomed) continue;
       const you = personal?.get(id);
       session.link.send(you ? `${head},"you":${JSON.stringify(you)}}` : shared);
       sent++;

@@ -5,6 +5,15 @@
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 
+/**
+ * Node removes its own error listener from a socket before it emits `upgrade`, so a client
+ * that resets the connection while we answer would raise an unhandled 'error' and take the
+ * process, and every match on it, down. Every upgrade handler calls this first.
+ */
+export function guardUpgradeSocket(socket: Duplex): void {
+  if (socket.listenerCount('error') === 0) socket.on('error', () => socket.destroy());
+}
+
 export function rejectUpgrade(
   socket: Duplex,
   status: number,
@@ -12,6 +21,7 @@ export function rejectUpgrade(
   message: string,
   headers: Record<string, string> = {},
 ): void {
+  guardUpgradeSocket(socket);
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message } });
   const head = [

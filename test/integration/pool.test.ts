@@ -5,6 +5,8 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { alive, eventually, ProcessGroup, sleep } from '../helpers/processes';
+import { resetUpgrades } from '../helpers/rawUpgrade';
+import { TestClient } from '../helpers/wsClient';
 import { pidsHoldingConnection } from '../helpers/sockets';
 import { connectHost, createMatch, type ErrorBody, type HealthBody, joinPlayers, json, startMatchService, tinyQuiz, workerStats } from '../helpers/servers';
 
@@ -164,6 +166,33 @@ describe('worker pool', () => {
     const m = await createMatch(svc, long);
     expect(m.workerId).toBe(1);
     await sleep(50);
+  });
+
+  it('survives clients that reset their connection during an upgrade, refused or handed off', async () => {
+    const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '2' });
+    const match = await createMatch(svc, long);
+    const player = (await joinPlayers(svc, match, ['Steady']))[0]!;
+    const workerPid = (await workerStats(svc)).workers[0]!.pid;
+    await resetUpgrades(svc.port, '/ws/matches/ZZZZZZ', 60);
+    await resetUpgrades(svc.port, match.wsPath, 60);
+    expect(svc.proc.child.exitCode).toBeNull();
+    expect((await fetch(`${svc.url}/health`)).status).toBe(200);
+    const stats = await workerStats(svc);
+    expect(stats.workers[0]).toMatchObject({ pid: workerPid, restarts: 0, matches: [match.matchId] });
+    player.send({ type: 'ping', t: 7 });
+    expect((await player.next('pong')).t).toBe(7);
+  });
+
+  it("every client's first message is its own welcome, even when 40 join a lobby at once", async () => {
+    const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '2' });
+    const match = await createMatch(svc, { ...long, settings: { maxPlayers: 60 } });
+    const clients = await Promise.all(Array.from({ length: 40 }, () => TestClient.connect(svc.wsUrl + match.wsPath)));
+    clients.forEach((c, i) => c.send({ type: 'join', name: `P${i}` }));
+    await Promise.all(clients.map((c) => c.next('welcome')));
+    // The last join's `players` reaches everyone; by then every earlier broadcast has too.
+    await Promise.all(clients.map((c) => c.next('players', (p) => p.players.length === 40)));
+    expect(clients.map((c) => c.messages[0]!.type)).toEqual(clients.map(() => 'welcome'));
+    for (const c of clients) c.close();
   });
 
   it('/metrics aggregates master and workers, and still answers when a worker is stuck', async () => {

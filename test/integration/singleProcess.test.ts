@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessGroup, sleep } from '../helpers/processes';
+import { resetUpgrades } from '../helpers/rawUpgrade';
 import { TestClient } from '../helpers/wsClient';
 import { connectHost, createMatch, type ErrorBody, joinPlayers, json, type MatchResults, type MatchSummary, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
 
@@ -270,5 +271,16 @@ describe('single-process match server', () => {
     expect((await json<ErrorBody>(missing)).error.code).toBe('NOT_FOUND');
     expect((await fetch(`${service.url}/matches/ZZZZZZ/results`)).status).toBe(404);
     await expect(TestClient.connect(`${service.wsUrl}/ws/matches/ZZZZZZ`)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('survives clients that reset their connection while an upgrade is being refused', async () => {
+    const match = await createMatch(service);
+    const player = (await joinPlayers(service, match, ['Steady']))[0]!;
+    await resetUpgrades(service.port, '/ws/matches/ZZZZZZ', 60);
+    await resetUpgrades(service.port, '/nowhere', 20);
+    expect(service.proc.child.exitCode).toBeNull();
+    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+    player.send({ type: 'ping', t: 7 });
+    expect((await player.next('pong')).t).toBe(7);
   });
 });
