@@ -56,6 +56,7 @@ export class PoolMatchService implements MatchService {
     return {
       status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
       service: 'Match Service Master',
+      mode: 'Worker Pool Architecture',
       version: POOL_VERSION,
       workerPool: this.pool.counts(),
       store: this.storeKind,

@@ -76,7 +76,8 @@ export class LocalMatchService implements MatchService {
     const matches = this.host.load().matches.length;
     return {
       status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
-      service: 'Match Service (single process)',
+      service: 'Match Service Master',
+      mode: 'Single Process',
       version: VERSION,
       workerPool: { totalWorkers: 1, activeWorkers: matches > 0 ? 1 : 0, idleWorkers: matches > 0 ? 0 : 1, totalMatches: matches },
       store: 'memory',

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { allowedOrigins } from '../config';
 import { HttpError } from '../protocol/errors';
 import { describeZodError, type QuizCatalog, quizSchema } from '../quiz/quizzes';
+import { validName } from '../quiz/engine';
 import { MATCH_ID_PATTERN } from '../matchIds';
 import type { Logger } from '../log';
 import type { MatchService } from './matchService';
@@ -16,7 +17,7 @@ import type { MatchService } from './matchService';
 const createMatchBody = z.object({
   quizId: z.string().max(60).optional(),
   quiz: quizSchema.optional(),
-  hostName: z.string().trim().min(1).max(20).optional(),
+  hostName: z.string().max(200).optional(),
   settings: z
     .object({
       lateJoin: z.boolean().optional(),
@@ -46,7 +47,10 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
     if (maxPlayers > config.MAX_PLAYERS) {
       throw new HttpError('BAD_REQUEST', `settings.maxPlayers: at most ${config.MAX_PLAYERS} on this server.`);
     }
-    const created = await service.createMatch({ quiz, settings: { lateJoin: body.settings?.lateJoin ?? false, maxPlayers } });
+    const hostName = body.hostName === undefined ? undefined : validName(body.hostName);
+    if (hostName === null) throw new HttpError('BAD_REQUEST', 'hostName: 1 to 20 visible characters.');
+    const settings = { lateJoin: body.settings?.lateJoin ?? false, maxPlayers, ...(hostName ? { hostName } : {}) };
+    const created = await service.createMatch({ quiz, settings });
     res.status(201).json({
       matchId: created.matchId,
       hostToken: created.hostToken,
@@ -107,10 +111,13 @@ export function errorHandler(log: Logger) {
     let http: HttpError;
     if (err instanceof HttpError) {
       http = err;
-    } else if (isBodyParserError(err) && err.type === 'entity.too.large') {
+    } else if (clientErrorStatus(err) === 413) {
       http = new HttpError('TOO_LARGE', 'Request body is too large.');
-    } else if (isBodyParserError(err) && err.status >= 400 && err.status < 500) {
-      http = new HttpError('BAD_REQUEST', err.type === 'entity.parse.failed' ? 'Request body is not valid JSON.' : err.message);
+    } else if (clientErrorStatus(err) !== null) {
+      // body-parser (bad JSON, unsupported encoding or charset) and the router (a path that
+      // does not decode) throw http-errors with a 4xx status and a message safe to show.
+      const e = err as { type?: string; message?: string };
+      http = new HttpError('BAD_REQUEST', e.type === 'entity.parse.failed' ? 'Request body is not valid JSON.' : (e.message ?? 'Bad request.'));
     } else {
       log.error({ err }, 'Request failed');
       res.status(500).json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.' } });
@@ -121,17 +128,20 @@ export function errorHandler(log: Logger) {
   };
 }
 
-function isBodyParserError(err: unknown): err is { type: string; status: number; message: string } {
-  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err;
+/** The 4xx status of an http-errors error (what body-parser and the router throw), else null. */
+function clientErrorStatus(err: unknown): number | null {
+  if (typeof err !== 'object' || err === null || !('status' in err) || typeof err.status !== 'number') return null;
+  return err.status >= 400 && err.status < 500 ? err.status : null;
 }
 
 /** Lets the quiz page (another origin: the API server) call the match service. */
 function cors(origins: { any: boolean; list: ReadonlySet<string> }) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const origin = req.headers.origin;
+    // The answer depends on Origin whether or not this one is allowed: caches must know.
+    res.vary('Origin');
     if (origin && (origins.any || origins.list.has(origin))) {
       res.set('Access-Control-Allow-Origin', origin);
-      res.set('Vary', 'Origin');
       // Lets the page read how long to wait after a 503 CAPACITY.
       res.set('Access-Control-Expose-Headers', 'Retry-After');
       if (req.method === 'OPTIONS') {

@@ -31,7 +31,9 @@ export interface MatchSummary {
 
 export interface HealthBody {
   status: 'OK' | 'STARTING' | 'DRAINING';
-  service: string;
+  /** PROTOCOL.md's fixed name, whichever architecture answers; `mode` and `version` tell them apart. */
+  service: 'Match Service Master';
+  mode: 'Worker Pool Architecture' | 'Single Process';
   version: string;
   workerPool: { totalWorkers: number; activeWorkers: number; idleWorkers: number; totalMatches: number };
   store: 'memory' | 'redis';

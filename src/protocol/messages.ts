@@ -6,11 +6,15 @@
 import { z } from 'zod';
 import type { WsErrorCode } from './errors';
 
-const questionIndex = z.number().int().min(0).max(10_000);
+// Any integer: one that is not the current question is WRONG_QUESTION, from the engine.
+const questionIndex = z.number().int();
 
 export const clientMessageSchemas = {
-  join: z.object({ type: z.literal('join'), name: z.string().max(200) }),
-  resume: z.object({ type: z.literal('resume'), token: z.string().min(1).max(200) }),
+  // No length bounds on name and token here (frames are at most 4 KiB anyway): a name of the
+  // wrong length is INVALID_NAME and an empty token TOKEN_INVALID, from the engine, not
+  // BAD_MESSAGE, which PROTOCOL.md keeps for wrong types.
+  join: z.object({ type: z.literal('join'), name: z.string() }),
+  resume: z.object({ type: z.literal('resume'), token: z.string() }),
   start: z.object({ type: z.literal('start') }),
   next: z.object({ type: z.literal('next') }),
   kick: z.object({ type: z.literal('kick'), playerId: z.string().min(1).max(100) }),

@@ -43,6 +43,8 @@ export interface MatchTiming {
 export interface MatchSettings {
   lateJoin: boolean;
   maxPlayers: number;
+  /** `hostName` of POST /matches: the host's name in its `welcome`. */
+  hostName?: string;
 }
 
 interface PlayerRecord {
@@ -111,6 +113,13 @@ const MAX_NAME_CHARS = 20;
 // Control, format (zero-width, bidi), private-use and unassigned characters, and every space
 // other than U+0020 (a no-break space would let "Ann\u00a0Lee" pose as "Ann Lee").
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]|(?! )\p{Zs}/u;
+
+/** The trimmed name if it is 1..20 visible characters (PROTOCOL.md `join`), else null. */
+export function validName(raw: string): string | null {
+  const name = raw.trim();
+  const chars = [...name].length;
+  return chars < 1 || chars > MAX_NAME_CHARS || INVISIBLE.test(name) ? null : name;
+}
 
 export function newToken(): string {
   return randomBytes(18).toString('base64url');
@@ -231,9 +240,8 @@ export class Match {
   // ---- identity --------------------------------------------------------------------
 
   join(rawName: string, now: number): Attached | Failure {
-    const name = rawName.trim();
-    const chars = [...name].length;
-    if (chars < 1 || chars > MAX_NAME_CHARS || INVISIBLE.test(name)) return fail('INVALID_NAME');
+    const name = validName(rawName);
+    if (name === null) return fail('INVALID_NAME');
     const s = this.s;
     if (s.phase === 'finished' || s.phase === 'closed') return fail('MATCH_STARTED');
     if (s.locked) return fail('LOBBY_LOCKED');
@@ -319,7 +327,9 @@ export class Match {
     const player = id === HOST_ID ? undefined : this.player(id);
     return {
       type: 'welcome',
-      you: player ? { playerId: player.id, name: player.name, role: 'player' } : { role: 'host' },
+      you: player
+        ? { playerId: player.id, name: player.name, role: 'player' }
+        : { ...(this.s.settings.hostName ? { name: this.s.settings.hostName } : {}), role: 'host' },
       token: player ? player.token : this.s.hostToken,
       serverTime: now,
       state: this.clientState(id),

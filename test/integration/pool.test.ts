@@ -23,6 +23,7 @@ describe('worker pool', () => {
     expect(health).toMatchObject({
       status: 'OK',
       service: 'Match Service Master',
+      mode: 'Worker Pool Architecture',
       workerPool: { totalWorkers: 1, activeWorkers: 1, totalMatches: 0 },
     });
     await svc.proc.waitForLine('"Match Service Master started"');

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessGroup, sleep } from '../helpers/processes';
 import { resetUpgrades } from '../helpers/rawUpgrade';
 import { TestClient } from '../helpers/wsClient';
-import { connectHost, createMatch, type ErrorBody, joinPlayers, json, type MatchResults, type MatchSummary, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
+import { connectHost, createMatch, type ErrorBody, type HealthBody, joinPlayers, json, type MatchResults, type MatchSummary, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
 
 const group = new ProcessGroup();
 let service: RunningService;
@@ -110,9 +110,12 @@ describe('single-process match server', () => {
     await expectError(probe, { type: 'answer', questionIndex: 0, choice: 0 }, 'NOT_JOINED', 'answer');
     await expectError(probe, { type: 'join', name: '   ' }, 'INVALID_NAME', 'join');
     await expectError(probe, { type: 'join', name: 'x'.repeat(21) }, 'INVALID_NAME', 'join');
+    await expectError(probe, { type: 'join', name: 'x'.repeat(1000) }, 'INVALID_NAME', 'join');
     await expectError(probe, { type: 'join', name: 'a\u200bb' }, 'INVALID_NAME', 'join');
     await expectError(probe, { type: 'join', name: ' ALICE ' }, 'NAME_TAKEN', 'join');
     await expectError(probe, { type: 'resume', token: 'not-a-token' }, 'TOKEN_INVALID', 'resume');
+    await expectError(probe, { type: 'resume', token: '' }, 'TOKEN_INVALID', 'resume');
+    await expectError(probe, { type: 'resume', token: 7 }, 'BAD_MESSAGE', 'resume');
     await expectError(bob!, { type: 'start' }, 'NOT_HOST', 'start');
     await expectError(bob!, { type: 'kick', playerId: 'p1' }, 'NOT_HOST', 'kick');
     await expectError(bob!, { type: 'lock', locked: true }, 'NOT_HOST', 'lock');
@@ -133,6 +136,8 @@ describe('single-process match server', () => {
     const q = await alice!.next('question', (m) => m.index === 0);
     await expectError(probe, { type: 'join', name: 'Eve' }, 'MATCH_STARTED', 'join');
     await expectError(alice!, { type: 'answer', questionIndex: 1, choice: 0 }, 'WRONG_QUESTION', 'answer');
+    await expectError(alice!, { type: 'answer', questionIndex: -1, choice: 0 }, 'WRONG_QUESTION', 'answer');
+    await expectError(alice!, { type: 'answer', questionIndex: '0', choice: 0 }, 'BAD_MESSAGE', 'answer');
     await expectError(alice!, { type: 'answer', questionIndex: 0, choice: 7 }, 'BAD_MESSAGE', 'answer');
 
     alice!.send({ type: 'answer', questionIndex: q.index, choice: 2 });
@@ -237,6 +242,11 @@ describe('single-process match server', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe(allowed);
     const evil = await fetch(`${service.url}/health`, { headers: { origin: 'http://evil.example' } });
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    // Both answers depend on Origin, so shared caches must key on it.
+    expect(evil.headers.get('vary')).toMatch(/Origin/);
+    expect(preflight.headers.get('vary')).toMatch(/Origin/);
+    // PROTOCOL.md's service name, whichever architecture answers.
+    expect(await json<HealthBody>(evil)).toMatchObject({ status: 'OK', service: 'Match Service Master', mode: 'Single Process' });
 
     const match = await createMatch(service);
     await expect(TestClient.connect(service.wsUrl + match.wsPath, { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
@@ -266,6 +276,26 @@ describe('single-process match server', () => {
       expect(answer.error.code).toBe(code);
       expect(answer.error.message.length).toBeGreaterThan(3);
     }
+    // A path that does not decode, and a body in an encoding we do not take: 400, not 500.
+    const undecodable = await fetch(`${service.url}/matches/%E0%A4%A`);
+    expect(undecodable.status).toBe(400);
+    expect((await json<ErrorBody>(undecodable)).error.code).toBe('BAD_REQUEST');
+    const brotli = await fetch(`${service.url}/matches`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
+      body: 'not brotli',
+    });
+    expect(brotli.status).toBeGreaterThanOrEqual(400);
+    expect(brotli.status).toBeLessThan(500);
+    expect((await json<ErrorBody>(brotli)).error.code).toBe('BAD_REQUEST');
+    const badHost = await post(JSON.stringify({ quizId: 'world-capitals', hostName: 'a\u200bb' }));
+    expect(badHost.status).toBe(400);
+    expect((await json<ErrorBody>(badHost)).error.message).toMatch(/hostName/);
+    const named = await createMatch(service, { quizId: 'world-capitals', hostName: '  Quizmaster ' });
+    const namedHost = await TestClient.connect(service.wsUrl + named.wsPath);
+    namedHost.send({ type: 'resume', token: named.hostToken });
+    expect((await namedHost.next('welcome')).you).toEqual({ name: 'Quizmaster', role: 'host' });
+    namedHost.close();
     const missing = await fetch(`${service.url}/matches/ZZZZZZ`);
     expect(missing.status).toBe(404);
     expect((await json<ErrorBody>(missing)).error.code).toBe('NOT_FOUND');

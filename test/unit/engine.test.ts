@@ -486,6 +486,14 @@ describe('resume', () => {
     const r = ok(m.resume(HOST_TOKEN, 0));
     expect(r.participantId).toBe(HOST_ID);
     expect(m.welcome(HOST_ID, 0)).toMatchObject({ type: 'welcome', you: { role: 'host' }, token: HOST_TOKEN });
+    expect(m.welcome(HOST_ID, 0)).not.toHaveProperty('you.name');
+  });
+
+  it("names the host in its welcome when the match was created with hostName, and keeps it through restore", () => {
+    const m = newMatch({ settings: { hostName: 'Quizmaster' } });
+    ok(m.resume(HOST_TOKEN, 0));
+    expect(m.welcome(HOST_ID, 0)).toMatchObject({ you: { name: 'Quizmaster', role: 'host' } });
+    expect(Match.restore(m.snapshot()).welcome(HOST_ID, 0)).toMatchObject({ you: { name: 'Quizmaster', role: 'host' } });
   });
 
   it('refuses an unknown token → TOKEN_INVALID', () => {
@@ -1007,14 +1015,12 @@ describe('parseClientMessage', () => {
     { type: 'join', name: 5 },
     { type: 'join' },
     { type: 'resume', token: 42 },
-    { type: 'resume', token: '' },
     { type: 'kick', playerId: 3 },
     { type: 'lock', locked: 'yes' },
     { type: 'lock' },
     { type: 'answer', questionIndex: '0', choice: 1 },
     { type: 'answer', questionIndex: 0, choice: '1' },
     { type: 'answer', questionIndex: 0, choice: 1.5 },
-    { type: 'answer', questionIndex: -1, choice: 1 },
     { type: 'answer', questionIndex: 0 },
     { type: 'ping', t: 'now' },
   ])('wrong field types %j → BAD_MESSAGE with ref', (msg) => {
@@ -1032,6 +1038,11 @@ describe('parseClientMessage', () => {
     { type: 'answer', questionIndex: 3, choice: 0 },
     { type: 'ping', t: 123.5 },
     { type: 'leave' },
+    // Right types, wrong values: the engine answers these with INVALID_NAME, TOKEN_INVALID
+    // and WRONG_QUESTION; BAD_MESSAGE is for wrong types only (PROTOCOL.md).
+    { type: 'join', name: 'x'.repeat(300) },
+    { type: 'resume', token: '' },
+    { type: 'answer', questionIndex: -1, choice: 1 },
   ])('valid %j parses', (msg) => {
     expect(parseClientMessage(JSON.stringify(msg))).toEqual({ ok: true, message: msg });
   });
