@@ -51,8 +51,11 @@ const schema = z
 
     MATCH_SERVICE_URL: z.string().url().default('http://localhost:3001'),
     PUBLIC_APP_URL: z.string().url().default('http://localhost:3000'),
-    /** Comma-separated origins allowed for CORS and WebSocket upgrades; `*` allows any. */
-    ALLOWED_ORIGINS: z.string().default('http://localhost:3000,http://127.0.0.1:3000'),
+    /**
+     * Comma-separated origins allowed for CORS and WebSocket upgrades; `*` allows any. Unset:
+     * the API server's own page (PUBLIC_APP_URL, and localhost / 127.0.0.1 on API_PORT).
+     */
+    ALLOWED_ORIGINS: z.string().optional(),
   })
   .refine((c) => c.MIN_WORKERS <= c.MAX_WORKERS, { message: 'must not exceed MAX_WORKERS', path: ['MIN_WORKERS'] })
   .refine((c) => c.HEARTBEAT_TIMEOUT_MS > c.HEARTBEAT_INTERVAL_MS, {
@@ -100,7 +103,9 @@ export function gatewayLimits(c: Config): { msgRatePerSec: number; msgBurst: num
 }
 
 export function allowedOrigins(c: Config): { any: boolean; list: ReadonlySet<string> } {
-  const list = c.ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  const list =
+    c.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ??
+    [new URL(c.PUBLIC_APP_URL).origin, `http://localhost:${c.API_PORT}`, `http://127.0.0.1:${c.API_PORT}`];
   return { any: list.includes('*'), list: new Set(list) };
 }
 

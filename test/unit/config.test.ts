@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, matchTiming } from '../../src/config';
+import { allowedOrigins, ConfigError, loadConfig, matchTiming } from '../../src/config';
 
 /** The ConfigError thrown for `env`. */
 function configError(env: Record<string, string>): ConfigError {
@@ -115,6 +115,14 @@ describe('matchTiming', () => {
       // .env.example lists the lobby idle timeout without "× scale".
       lobbyIdleMs: 120_000,
     });
+  });
+
+  it('allows the API server page by default, following API_PORT and PUBLIC_APP_URL', () => {
+    expect([...allowedOrigins(loadConfig({})).list].sort()).toEqual(['http://127.0.0.1:3000', 'http://localhost:3000']);
+    const moved = allowedOrigins(loadConfig({ API_PORT: '4000', PUBLIC_APP_URL: 'https://quiz.example.org/play/' }));
+    expect(moved.any).toBe(false);
+    expect([...moved.list].sort()).toEqual(['http://127.0.0.1:4000', 'http://localhost:4000', 'https://quiz.example.org']);
+    expect(allowedOrigins(loadConfig({ ALLOWED_ORIGINS: ' https://a.example , *' }))).toEqual({ any: true, list: new Set(['https://a.example', '*']) });
   });
 
   it('produces whole milliseconds', () => {
