@@ -29,6 +29,7 @@ import { guardUpgradeSocket, matchIdFromPath, rejectUpgrade } from './http/upgra
 import type { MatchSummary, WorkerStatsEntry } from './http/matchService';
 import { IpcError, IpcRequester, type MasterRequest, type MasterRequestResults, type MasterToWorker, type WorkerToMaster } from './cluster/ipc';
 import { nextWorkerId, place } from './cluster/placement';
+import { HeldUpgrades } from './cluster/heldUpgrades';
 import { handOffSocket } from './cluster/socketHandoff';
 import { STORE_CHANNEL_FD, STORE_CHANNEL_STDIO, serveStoreChannel } from './cluster/storeBridge';
 
@@ -42,6 +43,8 @@ const RESTORE_ATTEMPTS = 8;
 const STOP_TIMEOUT_MS = 5000;
 const METRICS_TIMEOUT_MS = 1000;
 const TOMBSTONE_TTL_MS = 10 * 60_000;
+/** How long a player's upgrade may wait for its match to be restored before a 503. */
+const HOLD_UPGRADE_MS = 3000;
 
 class WorkerSlot {
   state: WorkerState = 'starting';
@@ -111,6 +114,7 @@ export class MatchWorkerPool {
   private readonly tombstones = new Map<string, { reason: string; at: number }>();
   private readonly closer = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
   private readonly origins;
+  private readonly held: HeldUpgrades;
   private monitor: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly config: Config;
@@ -120,6 +124,15 @@ export class MatchWorkerPool {
     this.config = deps.config;
     this.log = deps.log;
     this.origins = allowedOrigins(deps.config);
+    this.held = new HeldUpgrades({
+      maxWaitMs: HOLD_UPGRADE_MS,
+      // Every player and the host, with room for a few stale connections.
+      maxPerMatch: deps.config.MAX_PLAYERS + 20,
+      expired: (_matchId, u) => {
+        this.deps.metrics.handoffs.inc({ outcome: 'moving' });
+        rejectUpgrade(u.socket, 503, 'UNAVAILABLE', 'This match is moving to another worker; retry shortly.', { 'Retry-After': '1' });
+      },
+    });
     const dev = path.extname(__filename) === '.ts';
     cluster.setupPrimary({
       exec: path.join(__dirname, 'cluster', dev ? 'worker.ts' : 'worker.js'),
@@ -144,6 +157,7 @@ export class MatchWorkerPool {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.monitor) clearInterval(this.monitor);
+    this.held.dropAll();
     const slots = [...this.slots.values()].filter((s) => !s.worker.isDead());
     for (const slot of slots) this.sendTo(slot, { type: 'shutdown' });
     const deadline = Date.now() + STOP_TIMEOUT_MS;
@@ -164,10 +178,12 @@ export class MatchWorkerPool {
       slot.matches.add(matchId);
       slot.idleSince = null;
       route.state = 'active';
+      this.routeHeld(matchId);
       this.log.info({ matchId, workerId: slot.workerId, workerMatches: slot.matches.size }, 'Match assigned to worker');
       return { matchId, hostToken, workerId: slot.workerId };
     } catch (err) {
       this.routes.delete(matchId);
+      this.routeHeld(matchId);
       this.log.warn({ matchId, workerId: slot.workerId, err: (err as Error).message }, 'Match creation failed');
       throw new HttpError('UNAVAILABLE', 'Could not create the match right now; try again.', 2);
     } finally {
@@ -216,6 +232,10 @@ export class MatchWorkerPool {
     if (!route) return (outcome('not_found'), rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such match.'));
     const slot = route.workerId === null ? undefined : this.slots.get(route.workerId);
     const heartbeatLate = slot !== undefined && Date.now() - slot.lastHeartbeat > 2 * this.config.HEARTBEAT_INTERVAL_MS + 500;
+    if (route.state !== 'active' && !this.stopping && this.held.hold(matchId, { req, socket, head })) {
+      // Being created or restored: it is back in well under a second, usually.
+      return outcome('held');
+    }
     if (route.state !== 'active' || !slot || slot.state !== 'ready' || heartbeatLate || !(socket instanceof Socket)) {
       // Moving between owners, or the owner looks stuck: a hand-off would queue behind it.
       outcome('moving');
@@ -232,6 +252,11 @@ export class MatchWorkerPool {
       outcome('failed');
       this.log.warn({ matchId, workerId: slot.workerId, err: err.message }, 'Socket hand-off failed');
     });
+  }
+
+  /** The match settled (restored, created, or gone): upgrades that waited for it go on. */
+  private routeHeld(matchId: string): void {
+    for (const u of this.held.release(matchId)) this.routeUpgrade(u.req, u.socket, u.head);
   }
 
   /** A match closed for good has no worker; the master itself tells its players why. */
@@ -446,6 +471,7 @@ export class MatchWorkerPool {
         const claimed = await this.deps.store.claim(matchId);
         if (!claimed) {
           this.routes.delete(matchId);
+          this.routeHeld(matchId);
           this.log.info({ matchId }, 'Match to restore is no longer in the store');
           return;
         }
@@ -457,6 +483,7 @@ export class MatchWorkerPool {
         route.restoredAt = Date.now();
         this.deps.metrics.matchRestores.inc({ outcome: 'ok' });
         this.log.info({ matchId, workerId: slot.workerId, epoch: claimed.epoch, attempt }, 'Match restored on worker');
+        this.routeHeld(matchId);
         return;
       } catch (err) {
         this.deps.metrics.matchRestores.inc({ outcome: 'retry' });
@@ -477,6 +504,7 @@ export class MatchWorkerPool {
     this.routes.delete(matchId);
     const reason = 'This match could not be kept running and was closed.';
     this.tombstones.set(matchId, { reason, at: Date.now() });
+    this.routeHeld(matchId);
     this.deps.metrics.poisonMatches.inc();
     this.deps.metrics.matchRestores.inc({ outcome: 'poison' });
     this.log.error({ matchId, why }, 'Closing poison match');
