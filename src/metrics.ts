@@ -22,17 +22,22 @@ export class HostingMetrics {
   readonly storeWriteFailures: Counter<'reason'>;
   readonly eventLoopDelay: Gauge;
   private readonly loopMonitor = monitorEventLoopDelay({ resolution: 10 });
+  private load: () => { matches: number; players: number } = () => ({ matches: 0, players: 0 });
 
   constructor(readonly registry: Registry) {
+    // Read at scrape time: counting on every join and drop walked every player of every match,
+    // O(players²) over a connect ramp.
     this.connectedPlayers = new Gauge({
       name: 'matchserver_connected_players',
       help: 'Players with an open WebSocket',
       registers: [registry],
+      collect: () => this.connectedPlayers.set(this.load().players),
     });
     this.hostedMatches = new Gauge({
       name: 'matchserver_hosted_matches',
       help: 'Matches hosted by this process',
       registers: [registry],
+      collect: () => this.hostedMatches.set(this.load().matches),
     });
     this.messagesIn = new Counter({
       name: 'matchserver_messages_in_total',
@@ -79,6 +84,11 @@ export class HostingMetrics {
       },
     });
     this.loopMonitor.enable();
+  }
+
+  /** Where the players and matches gauges read their values when scraped. */
+  observeLoad(load: () => { matches: number; players: number }): void {
+    this.load = load;
   }
 
   stop(): void {

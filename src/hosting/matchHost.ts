@@ -111,6 +111,10 @@ export class MatchHost {
     this.log = deps.log;
     this.metrics = deps.metrics;
     this.clock = deps.clock ?? Date.now;
+    deps.metrics.observeLoad(() => {
+      const { matches, players } = this.load();
+      return { matches: matches.length, players };
+    });
   }
 
   // ---- matches ---------------------------------------------------------------------
@@ -178,7 +182,6 @@ export class MatchHost {
     session.participantId = null;
     this.deliver(hm, hm.match.disconnect(id, this.clock()));
     this.rearm(hm);
-    this.updateGauges();
   }
 
   handle(session: Session, msg: ClientMessage, receivedAt: number = performance.now()): void {
@@ -199,7 +202,6 @@ export class MatchHost {
       // welcome first: it carries the full state that the broadcasts after it update.
       this.deliver(hm, [{ kind: 'send', to: result.participantId, msg: match.welcome(result.participantId, now) }, ...result.effects]);
       this.rearm(hm);
-      this.updateGauges();
       return;
     }
 
@@ -238,7 +240,6 @@ export class MatchHost {
     if (!result.ok) return this.error(session, result.code, msg.type);
     this.deliver(hm, result.effects, msg.type === 'answer' ? receivedAt : undefined);
     this.rearm(hm);
-    if (msg.type === 'leave' || msg.type === 'kick') this.updateGauges();
   }
 
   /** An error reply never depends on durability, so it goes out at once. */
@@ -253,7 +254,6 @@ export class MatchHost {
     const hm = new HostedMatch(match, epoch);
     this.matches.set(match.id, hm);
     this.rearm(hm);
-    this.updateGauges();
     return hm;
   }
 
@@ -479,14 +479,7 @@ export class MatchHost {
     hm.unbound.clear();
     hm.pending = [];
     this.matches.delete(hm.match.id);
-    this.updateGauges();
     this.deps.events.matchGone(hm.match.id, why);
-  }
-
-  private updateGauges(): void {
-    const { matches, players } = this.load();
-    this.metrics.hostedMatches.set(matches.length);
-    this.metrics.connectedPlayers.set(players);
   }
 }
 
