@@ -42,6 +42,7 @@ class Run {
   private discoverWarned = false;
 
   constructor(private readonly o: LoadOptions) {
+    this.stats.playersExpected = o.matches * o.players;
     this.sampler = procAvailable() ? new ProcSampler(1000) : null;
   }
 

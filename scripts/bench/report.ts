@@ -183,6 +183,8 @@ function heavySection(res: BenchResults): string {
       ms(med(g, (r) => r.ackP50)),
       ms(med(g, (r) => r.ackP99)),
       ms(med(g, (r) => r.fanoutP99)),
+      ms(med(g, (r) => r.ackP99AfterRamp)),
+      ms(med(g, (r) => r.fanoutP99AfterRamp)),
       `${num(med(g, (r) => r.main?.cpuAvgPct ?? Number.NaN))} (${num(med(g, (r) => r.main?.cpuMaxPct ?? Number.NaN))})`,
       `${num(med(g, (r) => w(r, (p) => p.cpuAvgPct)))} (${num(med(g, (r) => w(r, (p) => p.cpuMaxPct)))})`,
       num(med(g, (r) => r.main?.rssMaxMiB ?? Number.NaN)),
@@ -233,7 +235,7 @@ function heavySection(res: BenchResults): string {
     'CPU columns: average over the run (max 1 s sample in brackets); "workers" sums the worker processes.',
     '',
     table(
-      ['store', 'matches × players', 'players / worker', 'p50 ack ms', 'p99 ack ms', 'p99 fan-out ms', 'master CPU %', 'worker CPU %', 'master RSS MiB', 'worker RSS MiB', 'RSS / player KiB', 'load generator CPU %', 'other processes CPU %'],
+      ['store', 'matches × players', 'players / worker', 'p50 ack ms', 'p99 ack ms', 'p99 fan-out ms', 'p99 ack ms after ramp', 'p99 fan-out ms after ramp', 'master CPU %', 'worker CPU %', 'master RSS MiB', 'worker RSS MiB', 'RSS / player KiB', 'load generator CPU %', 'other processes CPU %'],
       rows,
     ),
     '',
@@ -266,7 +268,7 @@ function floorSection(res: BenchResults): string {
     'arrives ≈ 455 ms after the question, then 2 × 250 ms).',
     '',
   );
-  const head = ['server', 'clients', 'connect ramp s', 'answers acked / s (whole run)', 'answers acked / s (after ramp)', 'p99 fan-out ms', 'p50 ack ms', 'p99 ack ms', 'server CPU %', 'server RSS MiB', 'RSS / client KiB', 'load generator CPU %', 'other processes CPU %'];
+  const head = ['server', 'clients', 'connect ramp s', 'answers acked / s (whole run)', 'answers acked / s (after ramp)', 'p99 fan-out ms', 'p50 ack ms', 'p99 ack ms', 'p99 fan-out ms after ramp', 'p99 ack ms after ramp', 'server CPU %', 'server RSS MiB', 'RSS / client KiB', 'load generator CPU %', 'other processes CPU %'];
   const row = (name: string, g: RunRecord[], size: number) => [
     name,
     String(size * s.load.players) + incompleteMark(g),
@@ -276,6 +278,8 @@ function floorSection(res: BenchResults): string {
     ms(med(g, (r) => r.fanoutP99)),
     ms(med(g, (r) => r.ackP50)),
     ms(med(g, (r) => r.ackP99)),
+    ms(med(g, (r) => r.fanoutP99AfterRamp)),
+    ms(med(g, (r) => r.ackP99AfterRamp)),
     num(med(g, (r) => r.serverCpuAvgPct)),
     num(med(g, (r) => r.serverRssMaxMiB)),
     num(med(g, (r) => r.rssPerPlayerKiB ?? Number.NaN), 1),
@@ -293,6 +297,8 @@ function floorSection(res: BenchResults): string {
       rr((r) => r.fanoutP99),
       rr((r) => r.ackP50),
       rr((r) => r.ackP99),
+      rr((r) => r.fanoutP99AfterRamp),
+      rr((r) => r.ackP99AfterRamp),
       rr((r) => r.serverCpuAvgPct),
       rr((r) => r.serverRssMaxMiB),
       rr((r) => r.rssPerPlayerKiB ?? Number.NaN),

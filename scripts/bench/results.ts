@@ -40,6 +40,9 @@ export interface RunRecord {
   ackP50: number;
   ackP99: number;
   fanoutP99: number;
+  /** The same once every player had joined (load generator's "ramp done"). */
+  ackP99AfterRamp: number;
+  fanoutP99AfterRamp: number;
   /** Answers acknowledged per second of the load run (whole run, connect phase included). */
   ackedPerSec: number;
   /** The process the benchmark spawned: pool master, single process or floor server. */
@@ -160,6 +163,8 @@ export function toRecord(c: RunContext, s: LoadSummary | null): RunRecord {
     ackP50: s?.latency.ackMs.p50 ?? Number.NaN,
     ackP99: s?.latency.ackMs.p99 ?? Number.NaN,
     fanoutP99: s?.latency.fanoutMs.p99 ?? Number.NaN,
+    ackP99AfterRamp: afterRamp(s?.latency.ackAfterRampMs),
+    fanoutP99AfterRamp: afterRamp(s?.latency.fanoutAfterRampMs),
     ackedPerSec: s && s.elapsedMs > 0 ? (s.answers.acked * 1000) / s.elapsedMs : 0,
     main: figures(main),
     workers: workers.map((w) => figures(w)!),
@@ -208,4 +213,9 @@ export function percentile(values: number[], q: number): number {
 /** Adds `b`'s error counts into `a`. */
 export function addErrors(a: Record<string, number>, b: Record<string, number>): void {
   for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
+}
+
+/** p99 of an after-ramp histogram; NaN when nothing was recorded (or an older summary). */
+function afterRamp(h: { count: number; p99: number } | undefined): number {
+  return h && h.count > 0 ? h.p99 : Number.NaN;
 }

@@ -61,6 +61,8 @@ interface PendingAnswer {
   choice: number;
   /** performance.now() when sent; null while waiting for a socket. */
   sentAt: number | null;
+  /** First sent once every expected player had joined. */
+  afterRamp: boolean;
 }
 
 type AttemptResult = { ok: true } | { ok: false; retry: boolean; retryAfterMs?: number };
@@ -365,6 +367,7 @@ export class ScriptedClient {
     if (this.opts.role !== 'player') return;
     this.stats.questionsReceived++;
     this.stats.fanout.record(wall - q.startsAt);
+    if (this.stats.rampDone) this.stats.fanoutAfterRamp.record(wall - q.startsAt);
     this.opts.events?.question?.(this, q, wall);
     if (this.opts.answer && q.index > this.lastAnswered) this.scheduleAnswer(q.index, q.choices.length);
   }
@@ -381,7 +384,7 @@ export class ScriptedClient {
       const { choice, intendedCorrect } = policy.choose(index, choices);
       if (intendedCorrect) this.stats.answersIntendedCorrect++;
       this.lastAnswered = index;
-      this.pending = { index, choice, sentAt: null };
+      this.pending = { index, choice, sentAt: null, afterRamp: false };
       this.transmit(this.pending);
     }, Math.max(0, policy.delayMs(index)));
   }
@@ -390,14 +393,19 @@ export class ScriptedClient {
     const first = p.sentAt === null;
     if (this.send({ type: 'answer', questionIndex: p.index, choice: p.choice })) {
       p.sentAt = performance.now();
-      if (first) this.stats.answersSent++;
+      if (first) {
+        this.stats.answersSent++;
+        p.afterRamp = this.stats.rampDone;
+      }
     }
   }
 
   private onAck(ack: AnswerAckMsg): void {
     const p = this.pending;
     if (!p || p.index !== ack.questionIndex || p.sentAt === null) return;
-    this.stats.ack.record(performance.now() - p.sentAt);
+    const ms = performance.now() - p.sentAt;
+    this.stats.ack.record(ms);
+    if (p.afterRamp) this.stats.ackAfterRamp.record(ms);
     this.stats.answersAcked++;
     this.pending = null;
   }

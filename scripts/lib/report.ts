@@ -1,6 +1,7 @@
 /** The load run's summary: one shape for the JSON output and the human-readable table. */
 import type { HistogramSummary } from './histogram';
 import type { ProcSummary } from './procSampler';
+import type { LatencyKey } from './stats';
 import { formatBytes } from './util';
 
 /**
@@ -31,7 +32,7 @@ export interface LoadSummary {
   answers: { sent: number; acked: number; intendedCorrect: number; rejected: number; resent: number; missed: number };
   questionsReceived: number;
   messages: { in: number; out: number; bytesIn: number; bytesOut: number };
-  latency: Record<'fanoutMs' | 'ackMs' | 'connectMs' | 'handshakeMs' | 'spreadMs', HistogramSummary>;
+  latency: Record<LatencyKey, HistogramSummary>;
   errors: Record<string, number>;
   setupErrors: string[];
   processes: ProcSummary[];
@@ -50,6 +51,8 @@ const LATENCY_ROWS: Array<[keyof LoadSummary['latency'], string]> = [
   ['fanoutMs', 'question fan-out'],
   ['spreadMs', 'question spread'],
   ['ackMs', 'answer -> ack'],
+  ['fanoutAfterRampMs', 'fan-out, ramp done'],
+  ['ackAfterRampMs', 'ack, ramp done'],
   ['connectMs', 'open -> welcome'],
   ['handshakeMs', 'ws handshake'],
 ];
@@ -98,5 +101,6 @@ export function formatTable(s: LoadSummary): string {
   }
   lines.push('');
   lines.push('fan-out = Date.now() at receipt - startsAt (ms resolution); spread = last - first receipt per question and match.');
+  lines.push('"ramp done": questions received and answers sent after every player had joined (no connect traffic).');
   return lines.join('\n');
 }

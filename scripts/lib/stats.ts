@@ -5,6 +5,8 @@
  */
 import { Histogram, type HistogramSummary } from './histogram';
 
+export type LatencyKey = 'fanoutMs' | 'ackMs' | 'fanoutAfterRampMs' | 'ackAfterRampMs' | 'connectMs' | 'handshakeMs' | 'spreadMs';
+
 export class LoadStats {
   /** Date.now() at receipt − the question's `startsAt` (same machine clock), per player. */
   readonly fanout = new Histogram();
@@ -16,6 +18,15 @@ export class LoadStats {
   readonly handshake = new Histogram();
   /** Per question and match: last player's receipt − first player's receipt. */
   readonly spread = new Histogram();
+  /**
+   * The same as `fanout` and `ack`, for questions received and answers sent once every
+   * expected player had joined: the steady state, without the connect ramp (when the server
+   * is also busy with handshakes and hand-offs).
+   */
+  readonly fanoutAfterRamp = new Histogram();
+  readonly ackAfterRamp = new Histogram();
+  /** Players the run expects; 0 = unknown (no after-ramp figures). */
+  playersExpected = 0;
 
   messagesIn = 0;
   messagesOut = 0;
@@ -54,10 +65,17 @@ export class LoadStats {
     return n;
   }
 
-  latencies(): Record<'fanoutMs' | 'ackMs' | 'connectMs' | 'handshakeMs' | 'spreadMs', HistogramSummary> {
+  /** Every expected player has joined (once true, stays true: joins are counted once). */
+  get rampDone(): boolean {
+    return this.playersExpected > 0 && this.playersJoined >= this.playersExpected;
+  }
+
+  latencies(): Record<LatencyKey, HistogramSummary> {
     return {
       fanoutMs: this.fanout.summary(),
       ackMs: this.ack.summary(),
+      fanoutAfterRampMs: this.fanoutAfterRamp.summary(),
+      ackAfterRampMs: this.ackAfterRamp.summary(),
       connectMs: this.connect.summary(),
       handshakeMs: this.handshake.summary(),
       spreadMs: this.spread.summary(),

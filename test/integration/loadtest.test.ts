@@ -26,6 +26,10 @@ it('npm run loadtest plays small matches through the pool and reports a summary'
   expect(summary.answers.acked).toBe(24);
   expect(summary.latency.ackMs.count).toBe(24);
   expect(summary.latency.fanoutMs.count).toBeGreaterThanOrEqual(24);
+  // A match starts once its own players joined, so the match of the last player to join
+  // plays entirely after the ramp: at least its 3 players × 2 answers count there.
+  expect(summary.latency.ackAfterRampMs.count).toBeGreaterThanOrEqual(6);
+  expect(summary.latency.ackAfterRampMs.count).toBeLessThanOrEqual(24);
   expect(summary.errors).toEqual({});
   // It found and sampled the master and the two workers the 4 matches needed.
   expect(summary.processes.length).toBeGreaterThanOrEqual(3);
