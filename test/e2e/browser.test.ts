@@ -178,9 +178,15 @@ describe('browser quiz', () => {
     await screen(ann, 'question').waitFor();
     await answer(ann, 1, 0); // acknowledged, hence durable, before the crash
     const owner = (await workerStats(svc)).workers.find((w) => w.matches.includes(code))!;
+    // Ann's phone also loses its network as the worker dies, so her page stays on
+    // "reconnecting" until it is back ('online'); otherwise the restore is over before a
+    // screenshot could show the banner.
+    await ann.context().setOffline(true);
     process.kill(owner.pid, 'SIGKILL');
     await byTestId(ann, 'reconnecting').waitFor({ state: 'visible' });
     await shot(ann, 'reconnecting');
+    expect(await byTestId(ann, 'reconnecting').isVisible()).toBe(true);
+    await ann.context().setOffline(false);
     await byTestId(ann, 'reconnecting').waitFor({ state: 'hidden', timeout: 20_000 });
     await byTestId(bo, 'reconnecting').waitFor({ state: 'hidden', timeout: 20_000 });
     // Restored from welcome: Ann's answer is still locked in; Bo can still answer.
