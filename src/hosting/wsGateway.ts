@@ -19,6 +19,8 @@ import { LivenessMonitor } from './liveness';
 import { TokenBucket } from './rateLimit';
 
 export const MAX_FRAME_BYTES = 4096;
+/** Broadcasts hand over Buffers, which ws would send as binary frames; one options object for all sends. */
+const TEXT_FRAME = { binary: false } as const;
 
 export interface GatewayLimits {
   msgRatePerSec: number;
@@ -67,7 +69,7 @@ export class WsGateway {
 
   private onConnection(ws: WebSocket, matchId: string): void {
     const session = this.host.attach(matchId, {
-      send: (data) => ws.send(data, { binary: false }),
+      send: (data) => ws.send(data, TEXT_FRAME),
       close: (code, reason) => ws.close(code, reason),
     });
     if (!session) {
