@@ -256,7 +256,15 @@ export class MatchWorkerPool {
 
   /** The match settled (restored, created, or gone): upgrades that waited for it go on. */
   private routeHeld(matchId: string): void {
-    for (const u of this.held.release(matchId)) this.routeUpgrade(u.req, u.socket, u.head);
+    for (const u of this.held.release(matchId)) {
+      // Called from the middle of create/restore: a failure here must cost this socket only.
+      try {
+        this.routeUpgrade(u.req, u.socket, u.head);
+      } catch (err) {
+        this.log.warn({ matchId, err: (err as Error).message }, 'A held upgrade could not be routed');
+        u.socket.destroy();
+      }
+    }
   }
 
   /** A match closed for good has no worker; the master itself tells its players why. */
@@ -328,7 +336,12 @@ export class MatchWorkerPool {
     if (this.deps.storeKind === 'memory') {
       if (!(storeStream instanceof Socket)) throw new Error('a worker was forked without its store channel');
       // A worker declared dead may still write (it was hung, not gone): fencing refuses it.
-      serveStoreChannel(storeStream, this.deps.store, this.log.child({ component: 'store', workerId }));
+      serveStoreChannel(storeStream, this.deps.store, this.log.child({ component: 'store', workerId }), (reason) => {
+        // The worker exits when it loses its store (cluster/worker.ts); its exit is the failure.
+        if (this.slots.get(workerId) === slot && slot.state === 'ready' && worker.isConnected() && !this.stopping) {
+          this.log.warn({ workerId, pid: slot.pid, reason }, 'Store channel to a live worker closed');
+        }
+      });
     }
     const live = [...this.slots.values()].filter((s) => s.state !== 'dead').length;
     this.log.info({ workerId, pid: worker.process.pid, totalWorkers: live }, 'Spawned new worker');

@@ -16,6 +16,7 @@ export interface HeldUpgrade {
 
 interface Entry extends HeldUpgrade {
   timer: NodeJS.Timeout;
+  onClose: () => void;
 }
 
 export class HeldUpgrades {
@@ -37,26 +38,29 @@ export class HeldUpgrades {
     const entry: Entry = {
       ...upgrade,
       timer: setTimeout(() => {
-        const rest = (this.byMatch.get(matchId) ?? []).filter((e) => e !== entry);
-        if (rest.length > 0) this.byMatch.set(matchId, rest);
-        else this.byMatch.delete(matchId);
+        this.forget(matchId, entry);
         this.opts.expired(matchId, upgrade);
       }, this.opts.maxWaitMs),
+      // A client that gave up (reset) frees its place at once instead of after maxWaitMs.
+      onClose: () => this.forget(matchId, entry),
     };
+    upgrade.socket.once('close', entry.onClose);
     list.push(entry);
     this.byMatch.set(matchId, list);
     return true;
   }
 
   /**
-   * The match is back (or gone for good): its waiting upgrades, to be routed again. Bytes a
-   * client sent while it waited were buffered by the socket, not lost: they join `head`.
+   * The match is back (or gone for good): its waiting upgrades, to be routed again. A client
+   * should send nothing before the 101, but whatever the socket buffered meanwhile joins
+   * `head` rather than being lost with the hand-off.
    */
   release(matchId: string): HeldUpgrade[] {
     const list = this.byMatch.get(matchId) ?? [];
     this.byMatch.delete(matchId);
     return list.flatMap((e) => {
       clearTimeout(e.timer);
+      e.socket.removeListener('close', e.onClose);
       if (e.socket.destroyed) return [];
       const early = e.socket.read() as Buffer | null;
       return [{ req: e.req, socket: e.socket, head: early ? Buffer.concat([e.head, early]) : e.head }];
@@ -68,10 +72,19 @@ export class HeldUpgrades {
     for (const list of this.byMatch.values()) {
       for (const e of list) {
         clearTimeout(e.timer);
+        e.socket.removeListener('close', e.onClose);
         e.socket.destroy();
       }
     }
     this.byMatch.clear();
+  }
+
+  private forget(matchId: string, entry: Entry): void {
+    clearTimeout(entry.timer);
+    entry.socket.removeListener('close', entry.onClose);
+    const rest = (this.byMatch.get(matchId) ?? []).filter((e) => e !== entry);
+    if (rest.length > 0) this.byMatch.set(matchId, rest);
+    else this.byMatch.delete(matchId);
   }
 
   get size(): number {

@@ -39,11 +39,6 @@ export class JsonLines {
     return true;
   }
 
-  destroy(): void {
-    this.stream.destroy();
-    this.close('destroyed');
-  }
-
   private onData(chunk: Buffer): void {
     let start = 0;
     for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
@@ -58,7 +53,12 @@ export class JsonLines {
       } catch {
         return this.fail('a message that is not JSON');
       }
-      this.handlers.message(msg);
+      try {
+        this.handlers.message(msg);
+      } catch (err) {
+        // Only a broken peer sends what the handler cannot take: drop the channel, keep the process.
+        return this.fail(`a message its handler could not take: ${(err as Error).message}`);
+      }
       if (!this.open) return;
     }
     if (start < chunk.length) {

@@ -24,31 +24,44 @@ interface StoreRequest {
   call: StoreCall;
 }
 
-/** Master side: answers one worker's store calls from the master's store. */
-export function serveStoreChannel(stream: Duplex, store: MatchStore, log: Logger): JsonLines {
+/**
+ * Master side: answers one worker's store calls from the master's store. `closed` tells the
+ * pool the channel is gone while the worker may still be alive.
+ */
+export function serveStoreChannel(stream: Duplex, store: MatchStore, log: Logger, closed: (reason: string) => void): void {
   const channel: JsonLines = new JsonLines(stream, {
     message: (msg) => {
-      const req = msg as StoreRequest;
-      if (req?.type !== 'store' || typeof req.reqId !== 'number') {
+      const req = msg as Partial<StoreRequest> | null;
+      if (req?.type !== 'store' || typeof req.reqId !== 'number' || typeof req.call !== 'object' || req.call === null) {
         log.warn('Malformed message on a store channel; ignored');
         return;
       }
+      const reqId = req.reqId;
       runStoreCall(store, req.call).then(
-        (value) => channel.send({ type: 'reply', reqId: req.reqId, ok: true, value: value ?? null }),
-        (err: unknown) => channel.send({ type: 'reply', reqId: req.reqId, ok: false, error: toRemoteError(err) }),
+        (value) => channel.send({ type: 'reply', reqId, ok: true, value: value ?? null }),
+        (err: unknown) => channel.send({ type: 'reply', reqId, ok: false, error: toRemoteError(err) }),
       );
     },
-    closed: (reason) => log.debug({ reason }, 'Store channel closed'),
+    closed,
   });
-  return channel;
 }
 
-/** Worker side: a requester whose calls travel on the store channel the master opened. */
-export function connectStoreChannel(timeoutMs: number): IpcRequester {
+/**
+ * Worker side: a requester whose calls travel on the store channel the master opened.
+ * `closed` is called if the channel goes away: a worker without its store can acknowledge
+ * nothing, so it should exit and let the master replace it.
+ */
+export function connectStoreChannel(timeoutMs: number, closed: (reason: string) => void): IpcRequester {
   const stream = new net.Socket({ fd: STORE_CHANNEL_FD, readable: true, writable: true });
   const channel = new JsonLines(stream, {
-    message: (msg) => requester.settle(msg as Reply),
-    closed: (reason) => requester.failAll(`store channel closed: ${reason}`),
+    message: (msg) => {
+      if (typeof msg !== 'object' || msg === null || typeof (msg as Reply).reqId !== 'number') throw new Error('not a reply');
+      requester.settle(msg as Reply);
+    },
+    closed: (reason) => {
+      requester.failAll(`store channel closed: ${reason}`);
+      closed(reason);
+    },
   });
   const requester = new IpcRequester((msg) => channel.send(msg), timeoutMs);
   return requester;

@@ -31,7 +31,13 @@ function main(): void {
 
   const store: MatchStore = config.REDIS_URL
     ? new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }))
-    : new IpcMatchStore(connectStoreChannel(config.IPC_TIMEOUT_MS));
+    : new IpcMatchStore(
+        connectStoreChannel(config.IPC_TIMEOUT_MS, (reason) => {
+          if (stopping) return;
+          log.error({ reason }, 'Store channel to the master closed; exiting so the master replaces this worker');
+          stop(1);
+        }),
+      );
   const registry = new Registry();
   registry.setDefaultLabels({ worker: String(workerId) });
   const metrics = new HostingMetrics(registry);

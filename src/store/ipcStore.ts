@@ -22,7 +22,7 @@ export class IpcMatchStore implements MatchStore {
     }
   }
 
-  // process.send serializes synchronously, as MatchStore requires.
+  // The store channel serializes in send(), before the first await, as MatchStore requires.
   create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
     return this.call<number>({ op: 'create', matchId, snapshot });
   }

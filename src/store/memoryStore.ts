@@ -1,5 +1,5 @@
 /**
- * Match state in this process's memory: the master's in pool mode (workers reach it over IPC
+ * Match state in this process's memory: the master's in pool mode (workers reach it over their store pipe
  * through `IpcMatchStore`), or the single process's own. Snapshots are copied in, as the
  * MatchStore contract requires: callers may hand over a running match's live state.
  */

@@ -259,3 +259,26 @@ describe('poison matches', () => {
     for (const p of played.players[0]!) p.stop();
   });
 });
+
+describe('reconnects during a restore', () => {
+  it('an upgrade for a match being restored waits for it and is handed to the new owner, not refused', async () => {
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1' });
+    const match = await createMatch(svc, { quiz });
+    const first = await TestClient.connect(svc.wsUrl + match.wsPath);
+    first.send({ type: 'join', name: 'Waits' });
+    const welcome = await first.next('welcome');
+    const owner = await ownerOf(svc, match.matchId);
+    process.kill(owner.pid, 'SIGKILL');
+    // The master logs the death and marks the match moving in one turn; with one worker
+    // allowed, the match can only come back once the replacement process has started.
+    await svc.proc.waitForLine('"Worker died; replacing it"');
+    const again = await TestClient.connect(svc.wsUrl + match.wsPath); // rejects on a 503
+    again.send({ type: 'resume', token: welcome.token });
+    expect((await again.next('welcome')).you).toMatchObject({ name: 'Waits', role: 'player' });
+    const replacement = await ownerOf(svc, match.matchId);
+    expect(replacement.pid).not.toBe(owner.pid);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^matchserver_socket_handoffs_total\{outcome="held"\} [1-9]/m);
+    again.close();
+  });
+});

@@ -71,6 +71,21 @@ describe('HeldUpgrades', () => {
     expect(held.release('AAAAAA')).toHaveLength(2);
   });
 
+  it('frees the place of a client that resets while it waits, without calling expired()', async () => {
+    const expired: string[] = [];
+    const held = new HeldUpgrades({ maxWaitMs: 100, maxPerMatch: 1, expired: (id) => expired.push(id) });
+    const a = await socketPair();
+    a.server.on('error', () => {}); // as guardUpgradeSocket does in the master
+    expect(held.hold('AAAAAA', upgradeOf(a.server))).toBe(true);
+    a.client.resetAndDestroy();
+    await sleep(50);
+    expect(held.size).toBe(0);
+    const b = await socketPair();
+    expect(held.hold('AAAAAA', upgradeOf(b.server))).toBe(true);
+    await sleep(200);
+    expect(expired).toEqual(['AAAAAA']);
+  });
+
   it('skips sockets that were destroyed while they waited, and drops everything on shutdown', async () => {
     const held = new HeldUpgrades({ maxWaitMs: 5000, maxPerMatch: 10, expired: () => {} });
     const a = await socketPair();
