@@ -39,6 +39,8 @@ const schema = z
     HUNG_WORKER_KILL_DELAY_MS: int(0).default(0),
     IPC_TIMEOUT_MS: int(100).default(5000),
     POISON_RESTORE_LIMIT: int(1, 100).default(3),
+    /** A connect to a match being restored waits this long for it (0: 503 Retry-After at once). */
+    UPGRADE_HOLD_MS: int(0, 60_000).default(3000),
     /** Extra node flags for workers, space-separated (e.g. --max-old-space-size=512, --cpu-prof). */
     WORKER_EXEC_ARGV: z.string().default(''),
 

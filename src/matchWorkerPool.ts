@@ -43,8 +43,6 @@ const RESTORE_ATTEMPTS = 8;
 const STOP_TIMEOUT_MS = 5000;
 const METRICS_TIMEOUT_MS = 1000;
 const TOMBSTONE_TTL_MS = 10 * 60_000;
-/** How long a player's upgrade may wait for its match to be restored before a 503. */
-const HOLD_UPGRADE_MS = 3000;
 
 class WorkerSlot {
   state: WorkerState = 'starting';
@@ -125,7 +123,7 @@ export class MatchWorkerPool {
     this.log = deps.log;
     this.origins = allowedOrigins(deps.config);
     this.held = new HeldUpgrades({
-      maxWaitMs: HOLD_UPGRADE_MS,
+      maxWaitMs: deps.config.UPGRADE_HOLD_MS,
       // Every player and the host, with room for a few stale connections.
       maxPerMatch: deps.config.MAX_PLAYERS + 20,
       expired: (_matchId, u) => {
@@ -232,7 +230,8 @@ export class MatchWorkerPool {
     if (!route) return (outcome('not_found'), rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such match.'));
     const slot = route.workerId === null ? undefined : this.slots.get(route.workerId);
     const heartbeatLate = slot !== undefined && Date.now() - slot.lastHeartbeat > 2 * this.config.HEARTBEAT_INTERVAL_MS + 500;
-    if (route.state !== 'active' && !this.stopping && this.held.hold(matchId, { req, socket, head })) {
+    const mayHold = route.state !== 'active' && !this.stopping && this.config.UPGRADE_HOLD_MS > 0;
+    if (mayHold && this.held.hold(matchId, { req, socket, head })) {
       // Being created or restored: it is back in well under a second, usually.
       return outcome('held');
     }

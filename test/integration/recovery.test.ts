@@ -281,4 +281,13 @@ describe('reconnects during a restore', () => {
     expect(metrics).toMatch(/^matchserver_socket_handoffs_total\{outcome="held"\} [1-9]/m);
     again.close();
   });
+
+  it('with UPGRADE_HOLD_MS=0 the same upgrade gets PROTOCOL.md\'s 503 with Retry-After at once', async () => {
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1', UPGRADE_HOLD_MS: '0' });
+    const match = await createMatch(svc, { quiz });
+    const owner = await ownerOf(svc, match.matchId);
+    process.kill(owner.pid, 'SIGKILL');
+    await svc.proc.waitForLine('"Worker died; replacing it"');
+    await expect(TestClient.connect(svc.wsUrl + match.wsPath)).rejects.toMatchObject({ status: 503, headers: { 'retry-after': '1' } });
+  });
 });

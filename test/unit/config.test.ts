@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       MSG_RATE_PER_SEC: 20,
       MSG_BURST: 40,
       BAD_MESSAGE_BUDGET: 10,
+      UPGRADE_HOLD_MS: 3000,
       MATCH_SERVICE_URL: 'http://localhost:3001',
       PUBLIC_APP_URL: 'http://localhost:3000',
     });
