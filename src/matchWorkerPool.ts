@@ -21,6 +21,7 @@ import { newMatchId } from './matchIds';
 import { HttpError, CLOSE } from './protocol/errors';
 import type { MatchSettings } from './quiz/engine';
 import type { Quiz } from './quiz/quizzes';
+import { MemoryMatchStore } from './store/memoryStore';
 import type { MatchStore } from './store/store';
 import { backoff } from './hosting/matchHost';
 import type { MatchInfo } from './hosting/matchHost';
@@ -138,7 +139,7 @@ export class MatchWorkerPool {
       // master to compile for it and spin forever; a plain register hook compiles in-process.
       execArgv: [...(dev ? ['-r', 'ts-node/register/transpile-only'] : []), ...deps.config.WORKER_EXEC_ARGV.split(/\s+/).filter(Boolean)],
       // The embedded store gets a pipe of its own next to the IPC channel (cluster/storeBridge.ts).
-      ...(deps.storeKind === 'memory' ? { stdio: [...STORE_CHANNEL_STDIO] } : {}),
+      ...(deps.store instanceof MemoryMatchStore ? { stdio: [...STORE_CHANNEL_STDIO] } : {}),
     });
   }
 
@@ -332,7 +333,7 @@ export class MatchWorkerPool {
     worker.on('exit', (code, signal) => this.onExit(slot, code, signal));
     worker.on('error', (err) => this.log.warn({ workerId, err: err.message }, 'Worker IPC error'));
     const storeStream = worker.process.stdio[STORE_CHANNEL_FD];
-    if (this.deps.storeKind === 'memory') {
+    if (this.deps.store instanceof MemoryMatchStore) {
       if (!(storeStream instanceof Socket)) throw new Error('a worker was forked without its store channel');
       // A worker declared dead may still write (it was hung, not gone): fencing refuses it.
       serveStoreChannel(storeStream, this.deps.store, this.log.child({ component: 'store', workerId }), (reason) => {

@@ -7,12 +7,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { MatchSettings, MatchSnapshot } from '../quiz/engine';
 import type { Quiz } from '../quiz/quizzes';
 import type { MatchInfo } from '../hosting/matchHost';
-import type { MatchResults, StoredMatch } from '../store/store';
+import type { MatchResults, MatchState, StoredMatch } from '../store/store';
 
 /** A store call a worker makes on the master's memory store (embedded mode, on its store channel). */
 export type StoreCall =
   | { op: 'create'; matchId: string; snapshot: Readonly<MatchSnapshot> }
-  | { op: 'save'; matchId: string; epoch: number; snapshot: Readonly<MatchSnapshot> }
+  | { op: 'saveState'; matchId: string; epoch: number; state: Readonly<MatchState> }
   | { op: 'load'; matchId: string }
   | { op: 'saveResults'; results: MatchResults }
   | { op: 'remove'; matchId: string; epoch: number };

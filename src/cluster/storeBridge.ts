@@ -9,7 +9,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log';
-import type { MatchStore } from '../store/store';
+import type { MemoryMatchStore } from '../store/memoryStore';
 import { IpcRequester, type Reply, type StoreCall, type StoreCallResult, toRemoteError } from './ipc';
 import { JsonLines } from './jsonLines';
 
@@ -28,7 +28,7 @@ interface StoreRequest {
  * Master side: answers one worker's store calls from the master's store. `closed` tells the
  * pool the channel is gone while the worker may still be alive.
  */
-export function serveStoreChannel(stream: Duplex, store: MatchStore, log: Logger, closed: (reason: string) => void): void {
+export function serveStoreChannel(stream: Duplex, store: MemoryMatchStore, log: Logger, closed: (reason: string) => void): void {
   const channel: JsonLines = new JsonLines(stream, {
     message: (msg) => {
       const req = msg as Partial<StoreRequest> | null;
@@ -67,12 +67,12 @@ export function connectStoreChannel(timeoutMs: number, closed: (reason: string) 
   return requester;
 }
 
-function runStoreCall(store: MatchStore, call: StoreCall): Promise<StoreCallResult> {
+function runStoreCall(store: MemoryMatchStore, call: StoreCall): Promise<StoreCallResult> {
   switch (call.op) {
     case 'create':
       return store.create(call.matchId, call.snapshot);
-    case 'save':
-      return store.save(call.matchId, call.epoch, call.snapshot);
+    case 'saveState':
+      return store.saveState(call.matchId, call.epoch, call.state);
     case 'load':
       return store.load(call.matchId);
     case 'saveResults':

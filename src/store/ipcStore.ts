@@ -6,7 +6,7 @@
  */
 import type { MatchSnapshot } from '../quiz/engine';
 import { IpcError, type IpcRequester, type StoreCall, type StoreCallResult } from '../cluster/ipc';
-import { type MatchResults, type MatchStore, StoreFencedError, type StoredMatch, StoreUnavailableError } from './store';
+import { type MatchResults, type MatchStore, StoreFencedError, type StoredMatch, StoreUnavailableError, stateOf } from './store';
 
 export class IpcMatchStore implements MatchStore {
   constructor(private readonly requester: IpcRequester) {}
@@ -27,7 +27,7 @@ export class IpcMatchStore implements MatchStore {
     return this.call<number>({ op: 'create', matchId, snapshot });
   }
   async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void> {
-    await this.call({ op: 'save', matchId, epoch, snapshot });
+    await this.call({ op: 'saveState', matchId, epoch, state: stateOf(snapshot) });
   }
   load(matchId: string): Promise<StoredMatch | null> {
     return this.call<StoredMatch | null>({ op: 'load', matchId });

@@ -6,11 +6,13 @@
 import type { MatchSnapshot } from '../quiz/engine';
 import {
   type MatchResults,
+  type MatchState,
   type MatchStore,
   RECENT_RESULTS_KEPT,
   RESULTS_TTL_SEC,
   StoreFencedError,
   type StoredMatch,
+  stateOf,
 } from './store';
 
 export class MemoryMatchStore implements MatchStore {
@@ -33,9 +35,15 @@ export class MemoryMatchStore implements MatchStore {
   }
 
   async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void> {
+    return this.saveState(matchId, epoch, stateOf(snapshot));
+  }
+
+  /** `save` without the quiz, which this store already holds: what a worker's store pipe sends. */
+  async saveState(matchId: string, epoch: number, state: Readonly<MatchState>): Promise<void> {
     const current = this.live.get(matchId);
     if (!current || current.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
-    current.snapshot = this.own(snapshot);
+    const own = this.opts.copy ? structuredClone(state) : (state as MatchState);
+    current.snapshot = { ...own, quiz: current.snapshot.quiz };
   }
 
   async load(matchId: string): Promise<StoredMatch | null> {
