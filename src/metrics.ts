@@ -9,7 +9,7 @@
  * which `rate()` and `increase()` handle, instead of a dip in a cluster-wide sum.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class HostingMetrics {
   readonly connectedPlayers: Gauge;
@@ -25,6 +25,8 @@ export class HostingMetrics {
   private load: () => { matches: number; players: number } = () => ({ matches: 0, players: 0 });
 
   constructor(readonly registry: Registry) {
+    // prom-client's process metrics (RSS, heap, CPU, GC), per process through the `worker` label.
+    collectDefaultMetrics({ register: registry });
     // Read at scrape time: counting on every join and drop walked every player of every match,
     // O(players²) over a connect ramp.
     this.connectedPlayers = new Gauge({
@@ -106,9 +108,11 @@ export class PoolMetrics {
   readonly handoffs: Counter<'outcome'>;
 
   constructor(readonly registry: Registry) {
+    // The master's own process metrics; its pool metrics stay unlabelled.
+    collectDefaultMetrics({ register: registry, labels: { worker: 'master' } });
     this.activeWorkers = new Gauge({
       name: 'matchserver_active_workers',
-      help: 'Workers that are up (starting, ready or draining)',
+      help: 'Workers that are up (starting or ready)',
       registers: [registry],
     });
     this.idleWorkers = new Gauge({

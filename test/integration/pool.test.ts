@@ -218,6 +218,8 @@ describe('worker pool', () => {
     }
     expect(text).toMatch(/matchserver_hosted_matches\{worker="1"\} 1/);
     expect(text).toMatch(/matchserver_hosted_matches\{worker="2"\} 1/);
+    // prom-client's process metrics, one series per process.
+    for (const w of ['master', '1', '2']) expect(text).toMatch(new RegExp(`^process_resident_memory_bytes\\{worker="${w}"\\} [1-9]\\d*$`, 'm'));
 
     const stuck = s.workers[1]!.pid;
     process.kill(stuck, 'SIGSTOP');
