@@ -59,8 +59,7 @@ export class HeldUpgrades {
     const list = this.byMatch.get(matchId) ?? [];
     this.byMatch.delete(matchId);
     return list.flatMap((e) => {
-      clearTimeout(e.timer);
-      e.socket.removeListener('close', e.onClose);
+      this.detach(e);
       if (e.socket.destroyed) return [];
       const early = e.socket.read() as Buffer | null;
       return [{ req: e.req, socket: e.socket, head: early ? Buffer.concat([e.head, early]) : e.head }];
@@ -71,8 +70,7 @@ export class HeldUpgrades {
   dropAll(): void {
     for (const list of this.byMatch.values()) {
       for (const e of list) {
-        clearTimeout(e.timer);
-        e.socket.removeListener('close', e.onClose);
+        this.detach(e);
         e.socket.destroy();
       }
     }
@@ -80,11 +78,15 @@ export class HeldUpgrades {
   }
 
   private forget(matchId: string, entry: Entry): void {
-    clearTimeout(entry.timer);
-    entry.socket.removeListener('close', entry.onClose);
+    this.detach(entry);
     const rest = (this.byMatch.get(matchId) ?? []).filter((e) => e !== entry);
     if (rest.length > 0) this.byMatch.set(matchId, rest);
     else this.byMatch.delete(matchId);
+  }
+
+  private detach(entry: Entry): void {
+    clearTimeout(entry.timer);
+    entry.socket.removeListener('close', entry.onClose);
   }
 
   get size(): number {

@@ -25,8 +25,8 @@ export class MemoryMatchStore implements MatchStore {
    */
   constructor(private readonly opts: { copy: boolean; clock?: () => number } = { copy: true }) {}
 
-  private own(snapshot: Readonly<MatchSnapshot>): MatchSnapshot {
-    return this.opts.copy ? structuredClone(snapshot) : (snapshot as MatchSnapshot);
+  private own<T>(value: Readonly<T>): T {
+    return this.opts.copy ? structuredClone(value as T) : (value as T);
   }
 
   async create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
@@ -42,8 +42,8 @@ export class MemoryMatchStore implements MatchStore {
   async saveState(matchId: string, epoch: number, state: Readonly<MatchState>): Promise<void> {
     const current = this.live.get(matchId);
     if (!current || current.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
-    const own = this.opts.copy ? structuredClone(state) : (state as MatchState);
-    current.snapshot = { ...own, quiz: current.snapshot.quiz };
+    // `own` is this store's object (a copy, or freshly deserialized): completed in place.
+    current.snapshot = Object.assign(this.own<MatchState>(state), { quiz: current.snapshot.quiz });
   }
 
   async load(matchId: string): Promise<StoredMatch | null> {
