@@ -44,10 +44,11 @@ const SCREEN_TITLES = {
 const JOIN_GIVE_UP_MS = 20_000;
 const RESUME_GIVE_UP_MS = 120_000;
 
-/** Close reasons the match service gives (src/hosting/matchHost.ts); not part of PROTOCOL.md. */
-const CLOSE_REPLACED = 'replaced by a newer connection';
-const CLOSE_FINISHED = 'match finished';
-const CLOSE_CLOSED = 'match closed';
+/** The match service's own close codes (docs/PROTOCOL.md, "Close codes"; src/protocol/errors.ts). */
+const CLOSE_REPLACED = 4000;
+const CLOSE_FINISHED = 4001;
+const CLOSE_CLOSED = 4002;
+const CLOSE_KICKED = 4003;
 
 const els = {
   screen: document.getElementById('screen'),
@@ -263,7 +264,7 @@ function onSocketClose(live, info) {
     updateBanner();
     return false;
   }
-  if (info.reason === CLOSE_REPLACED) {
+  if (info.code === CLOSE_REPLACED) {
     live.ended = true;
     updateBanner();
     showError(errorText('REPLACED'), {
@@ -271,8 +272,12 @@ function onSocketClose(live, info) {
     });
     return false;
   }
-  if (info.reason === CLOSE_FINISHED || info.reason === CLOSE_CLOSED) {
-    endLive(live, { code: info.reason === CLOSE_FINISHED ? 'MATCH_FINISHED' : 'MATCH_CLOSED', forgetSeat: true });
+  if (info.code === CLOSE_FINISHED || info.code === CLOSE_CLOSED) {
+    endLive(live, { code: info.code === CLOSE_FINISHED ? 'MATCH_FINISHED' : 'MATCH_CLOSED', forgetSeat: true });
+    return false;
+  }
+  if (info.code === CLOSE_KICKED) {
+    endLive(live, { code: 'KICKED', forgetSeat: true });
     return false;
   }
   updateBanner();

@@ -38,9 +38,9 @@ function main(): void {
     try {
       upstream = await fetch(`${matchService}/results?limit=20`, { signal: AbortSignal.timeout(RESULTS_TIMEOUT_MS) });
     } catch {
-      throw new HttpError('UNAVAILABLE', 'The match service is not reachable.', 5);
+      throw new HttpError('UNAVAILABLE', 'The match service is not reachable.');
     }
-    if (!upstream.ok) throw new HttpError('UNAVAILABLE', `The match service answered ${upstream.status}.`, 5);
+    if (!upstream.ok) throw new HttpError('UNAVAILABLE', `The match service answered ${upstream.status}.`);
     res.json(await upstream.json());
   });
 
@@ -49,7 +49,7 @@ function main(): void {
   });
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.use((_req, _res) => {
-    throw new HttpError('NOT_FOUND', 'No such page.');
+    throw new HttpError('NO_ROUTE', 'No such page.');
   });
   app.use(errorHandler(log));
 

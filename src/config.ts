@@ -104,6 +104,7 @@ export function gatewayLimits(c: Config): { msgRatePerSec: number; msgBurst: num
   };
 }
 
+/** The `Origins` of `http/origins.ts` (same shape; config sits below http and does not import it). */
 export function allowedOrigins(c: Config): { any: boolean; list: ReadonlySet<string> } {
   const list =
     c.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean) ??

@@ -13,8 +13,8 @@ import { MemoryMatchStore } from './store/memoryStore';
 import { MatchHost } from './hosting/matchHost';
 import { WsGateway } from './hosting/wsGateway';
 import { LocalMatchService } from './hosting/localMatchService';
-import { matchRoutes, originAllowed } from './http/matchRoutes';
-import { guardUpgradeSocket, matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
+import { matchRoutes } from './http/matchRoutes';
+import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
 import { installShutdown } from './shutdown';
 
 /** Without MAX_MATCHES set, one process takes as many matches as memory allows. */
@@ -48,12 +48,10 @@ function main(): void {
 
   const server = http.createServer(app);
   server.on('upgrade', (req, socket, head) => {
-    guardUpgradeSocket(socket);
-    const matchId = matchIdFromPath(req.url);
-    if (!matchId) return rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such WebSocket endpoint.');
-    if (!originAllowed(req.headers.origin, origins)) return rejectUpgrade(socket, 403, 'FORBIDDEN', 'Origin not allowed.');
-    if (!host.hasMatch(matchId)) return rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such match.');
-    gateway.accept(req, socket, head, matchId);
+    const check = checkUpgrade(req, socket, origins);
+    if (!check.ok) return refuseUpgrade(socket, check.refusal);
+    if (!host.hasMatch(check.matchId)) return refuseUpgrade(socket, 'NOT_FOUND');
+    gateway.accept(req, socket, head, check.matchId);
   });
 
   server.listen(config.MATCH_PORT, config.HOST, () => {

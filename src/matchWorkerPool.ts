@@ -18,15 +18,14 @@ import { allowedOrigins, type Config } from './config';
 import type { Logger } from './log';
 import type { PoolMetrics } from './metrics';
 import { newMatchId } from './matchIds';
-import { HttpError, CLOSE } from './protocol/errors';
+import { HttpError, CLOSE, CLOSE_REASONS } from './protocol/errors';
 import type { MatchSettings } from './quiz/engine';
 import type { Quiz } from './quiz/quizzes';
 import { MemoryMatchStore } from './store/memoryStore';
 import type { MatchStore } from './store/store';
 import { backoff } from './hosting/matchHost';
 import type { MatchInfo } from './hosting/matchHost';
-import { originAllowed } from './http/matchRoutes';
-import { guardUpgradeSocket, matchIdFromPath, rejectUpgrade } from './http/upgradeResponses';
+import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
 import type { MatchSummary, WorkerStatsEntry } from './http/matchService';
 import { IpcError, IpcRequester, type MasterRequest, type MasterRequestResults, type MasterToWorker, type WorkerToMaster } from './cluster/ipc';
 import { nextWorkerId, place } from './cluster/placement';
@@ -129,7 +128,7 @@ export class MatchWorkerPool {
       maxPerMatch: deps.config.MAX_PLAYERS + 20,
       expired: (_matchId, u) => {
         this.deps.metrics.handoffs.inc({ outcome: 'moving' });
-        rejectUpgrade(u.socket, 503, 'UNAVAILABLE', 'This match is moving to another worker; retry shortly.', { 'Retry-After': '1' });
+        refuseUpgrade(u.socket, 'MATCH_MOVING');
       },
     });
     const dev = path.extname(__filename) === '.ts';
@@ -184,7 +183,7 @@ export class MatchWorkerPool {
       this.routes.delete(matchId);
       this.routeHeld(matchId);
       this.log.warn({ matchId, workerId: slot.workerId, err: (err as Error).message }, 'Match creation failed');
-      throw new HttpError('UNAVAILABLE', 'Could not create the match right now; try again.', 2);
+      throw new HttpError('UNAVAILABLE', 'Could not create the match right now; try again.');
     } finally {
       slot.reserved--;
       this.updateGauges();
@@ -220,15 +219,14 @@ export class MatchWorkerPool {
 
   /** The master's `upgrade` handler: find the owner and hand it the socket itself. */
   routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    guardUpgradeSocket(socket);
-    const matchId = matchIdFromPath(req.url);
     const outcome = (o: string) => this.deps.metrics.handoffs.inc({ outcome: o });
-    if (!matchId) return (outcome('not_found'), rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such WebSocket endpoint.'));
-    if (!originAllowed(req.headers.origin, this.origins)) return (outcome('forbidden'), rejectUpgrade(socket, 403, 'FORBIDDEN', 'Origin not allowed.'));
+    const check = checkUpgrade(req, socket, this.origins);
+    if (!check.ok) return (outcome(check.refusal === 'FORBIDDEN_ORIGIN' ? 'forbidden' : 'not_found'), refuseUpgrade(socket, check.refusal));
+    const matchId = check.matchId;
     const tomb = this.tombstones.get(matchId);
     if (tomb) return (outcome('closed'), this.answerClosed(req, socket, head, tomb.reason));
     const route = this.routes.get(matchId);
-    if (!route) return (outcome('not_found'), rejectUpgrade(socket, 404, 'NOT_FOUND', 'No such match.'));
+    if (!route) return (outcome('not_found'), refuseUpgrade(socket, 'NOT_FOUND'));
     const slot = route.workerId === null ? undefined : this.slots.get(route.workerId);
     const heartbeatLate = slot !== undefined && Date.now() - slot.lastHeartbeat > 2 * this.config.HEARTBEAT_INTERVAL_MS + 500;
     const mayHold = route.state !== 'active' && !this.stopping && this.config.UPGRADE_HOLD_MS > 0;
@@ -239,7 +237,7 @@ export class MatchWorkerPool {
     if (route.state !== 'active' || !slot || slot.state !== 'ready' || heartbeatLate || !(socket instanceof Socket)) {
       // Moving between owners, or the owner looks stuck: a hand-off would queue behind it.
       outcome('moving');
-      return rejectUpgrade(socket, 503, 'UNAVAILABLE', 'This match is moving to another worker; retry shortly.', { 'Retry-After': '1' });
+      return refuseUpgrade(socket, 'MATCH_MOVING');
     }
     outcome('handed_off');
     const msg: MasterToWorker = {
@@ -272,7 +270,7 @@ export class MatchWorkerPool {
     this.closer.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => {});
       ws.send(JSON.stringify({ type: 'match_closed', reason }));
-      ws.close(CLOSE.NORMAL, 'match closed');
+      ws.close(CLOSE.MATCH_CLOSED, CLOSE_REASONS[CLOSE.MATCH_CLOSED]);
     });
   }
 
@@ -553,7 +551,7 @@ export class MatchWorkerPool {
       { maxMatchesPerWorker: this.config.MAX_MATCHES, maxWorkers: this.config.MAX_WORKERS },
     );
     if (decision.kind === 'full') {
-      throw new HttpError('CAPACITY', 'Every worker is hosting as many matches as it may; try again soon.', 10);
+      throw new HttpError('CAPACITY');
     }
     const slot = decision.kind === 'fork' ? this.spawn(nextWorkerId(this.slots.keys()), 0) : this.slots.get(decision.workerId)!;
     slot.reserved++;
@@ -562,7 +560,7 @@ export class MatchWorkerPool {
       await this.waitReady(slot);
     } catch (err) {
       slot.reserved--;
-      throw new HttpError('UNAVAILABLE', `No worker could take the match: ${(err as Error).message}`, 2);
+      throw new HttpError('UNAVAILABLE', `No worker could take the match: ${(err as Error).message}`);
     }
     return slot;
   }

@@ -43,7 +43,7 @@ export class LocalMatchService implements MatchService {
 
   async createMatch(req: CreateMatchRequest): Promise<CreatedMatch> {
     if (this.host.load().matches.length >= this.maxMatches) {
-      throw new HttpError('CAPACITY', 'This server is hosting as many matches as it may; try again soon.', 30);
+      throw new HttpError('CAPACITY', 'This server is hosting as many matches as it may; try again soon.');
     }
     const matchId = newMatchId((id) => this.host.hasMatch(id));
     const { hostToken } = await this.host.createMatch({ matchId, quiz: req.quiz, settings: req.settings });

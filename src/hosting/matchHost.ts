@@ -9,7 +9,7 @@
  * ack is never sent for something the store does not hold.
  */
 import { performance } from 'node:perf_hooks';
-import { CLOSE, WS_ERROR_MESSAGES, type WsErrorCode } from '../protocol/errors';
+import { CLOSE, CLOSE_REASONS, type CloseCode, WS_ERROR_MESSAGES, type WsErrorCode } from '../protocol/errors';
 import type { ClientMessage, ServerMessage } from '../protocol/messages';
 import { type Effect, HOST_ID, Match, type MatchSettings, type MatchStatus, type MatchTiming, type ParticipantId } from '../quiz/engine';
 import type { Quiz } from '../quiz/quizzes';
@@ -158,7 +158,7 @@ export class MatchHost {
 
   /** Stops hosting everything without touching the store (the state stays for a successor). */
   shutdown(reason: string): void {
-    for (const hm of [...this.matches.values()]) this.dropMatch(hm, CLOSE.GOING_AWAY, reason, 'shutdown');
+    for (const hm of [...this.matches.values()]) this.dropMatch(hm, CLOSE.GOING_AWAY, 'shutdown', reason);
   }
 
   // ---- sessions --------------------------------------------------------------------
@@ -262,7 +262,7 @@ export class MatchHost {
     if (previous && previous !== session) {
       // PROTOCOL.md: a newer connection for the same token replaces the older one.
       previous.participantId = null;
-      previous.link.close(CLOSE.NORMAL, 'replaced by a newer connection');
+      previous.link.close(CLOSE.REPLACED, CLOSE_REASONS[CLOSE.REPLACED]);
     }
     hm.unbound.delete(session);
     hm.sessions.set(id, session);
@@ -303,7 +303,7 @@ export class MatchHost {
             if (err instanceof StoreFencedError) {
               this.metrics.storeWriteFailures.inc({ reason: 'fenced' });
               this.log.warn({ matchId: hm.match.id, epoch: hm.epoch }, 'Store refused a write from an older owner; dropping the match');
-              this.dropMatch(hm, CLOSE.SERVICE_RESTART, 'match moved', 'fenced');
+              this.dropMatch(hm, CLOSE.MATCH_MOVED, 'fenced');
               return;
             }
             this.metrics.storeWriteFailures.inc({ reason: 'unavailable' });
@@ -374,7 +374,7 @@ export class MatchHost {
           if (session) {
             hm.sessions.delete(effect.to);
             session.participantId = null;
-            session.link.close(CLOSE.NORMAL, effect.reason);
+            session.link.close(CLOSE.KICKED, effect.reason);
           }
           break;
         }
@@ -459,21 +459,22 @@ export class MatchHost {
   /** Over for good: the store forgets the live state (results stay) and the slot is freed. */
   private finishMatch(hm: HostedMatch): void {
     if (hm.gone) return;
-    const reason = hm.match.phase === 'closed' ? 'match closed' : 'match finished';
-    this.dropMatch(hm, CLOSE.NORMAL, reason, 'over');
+    this.dropMatch(hm, hm.match.phase === 'closed' ? CLOSE.MATCH_CLOSED : CLOSE.MATCH_FINISHED, 'over');
     this.store.remove(hm.match.id, hm.epoch).catch((err: Error) => {
       this.log.warn({ matchId: hm.match.id, err: err.message }, 'Could not remove a finished match from the store');
     });
   }
 
-  private dropMatch(hm: HostedMatch, code: number, reason: string, why: 'over' | 'fenced' | 'shutdown'): void {
+  /** Closes every connection of the match with `code` (and its catalogued reason, unless given). */
+  private dropMatch(hm: HostedMatch, code: CloseCode, why: 'over' | 'fenced' | 'shutdown', reason?: string): void {
+    const text = reason ?? (code in CLOSE_REASONS ? CLOSE_REASONS[code as keyof typeof CLOSE_REASONS] : '');
     hm.gone = true;
     if (hm.timer) clearTimeout(hm.timer);
     hm.timer = null;
     this.cancelCount(hm);
     for (const session of [...hm.sessions.values(), ...hm.unbound]) {
       session.participantId = null;
-      session.link.close(code, reason);
+      session.link.close(code, text);
     }
     hm.sessions.clear();
     hm.unbound.clear();

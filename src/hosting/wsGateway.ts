@@ -9,9 +9,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
-import { CLOSE } from '../protocol/errors';
+import { CLOSE, CLOSE_REASONS } from '../protocol/errors';
 import { parseClientMessage } from '../protocol/messages';
-import { rejectUpgrade } from '../http/upgradeResponses';
+import { refuseUpgrade } from '../http/upgradeResponses';
 import type { Logger } from '../log';
 import type { HostingMetrics } from '../metrics';
 import type { MatchHost } from './matchHost';
@@ -51,7 +51,7 @@ export class WsGateway {
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, matchId: string): void {
     if (!this.host.hasMatch(matchId)) {
       // The master thought this host owns the match; it does not (any more). Let the client retry.
-      rejectUpgrade(socket, 503, 'UNAVAILABLE', 'Match is moving; retry shortly.', { 'Retry-After': '1' });
+      refuseUpgrade(socket, 'MATCH_MOVING');
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, matchId));
@@ -73,7 +73,7 @@ export class WsGateway {
       close: (code, reason) => ws.close(code, reason),
     });
     if (!session) {
-      ws.close(CLOSE.TRY_AGAIN_LATER, 'match moved');
+      ws.close(CLOSE.MATCH_MOVED, CLOSE_REASONS[CLOSE.MATCH_MOVED]);
       return;
     }
     this.open.add(ws);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { allowedOrigins } from '../config';
 import { HttpError } from '../protocol/errors';
+import { cors } from './origins';
 import { describeZodError, type QuizCatalog, quizSchema } from '../quiz/quizzes';
 import { validName } from '../quiz/engine';
 import { MATCH_ID_PATTERN } from '../matchIds';
@@ -34,7 +35,7 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
   app.use(express.json({ limit: '256kb' }));
 
   app.post('/matches', async (req, res) => {
-    if (service.lifecycle() !== 'ready') throw new HttpError('UNAVAILABLE', `The match service is ${service.lifecycle()}.`, 2);
+    if (service.lifecycle() !== 'ready') throw new HttpError('UNAVAILABLE', `The match service is ${service.lifecycle()}.`);
     const parsed = createMatchBody.safeParse(req.body ?? {});
     if (!parsed.success) throw new HttpError('BAD_REQUEST', describeZodError(parsed.error));
     const body = parsed.data;
@@ -62,7 +63,7 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
 
   app.get('/matches/:id', async (req, res) => {
     const info = await service.matchInfo(matchIdParam(req.params.id));
-    if (!info) throw new HttpError('NOT_FOUND', 'No such match.');
+    if (!info) throw new HttpError('NOT_FOUND');
     res.json(info);
   });
 
@@ -93,7 +94,7 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
   });
 
   app.use((_req, _res) => {
-    throw new HttpError('NOT_FOUND', 'No such route.');
+    throw new HttpError('NO_ROUTE');
   });
   app.use(errorHandler(log));
   return app;
@@ -101,7 +102,7 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
 
 function matchIdParam(raw: string | undefined): string {
   const id = (raw ?? '').toUpperCase();
-  if (!MATCH_ID_PATTERN.test(id)) throw new HttpError('NOT_FOUND', 'No such match.');
+  if (!MATCH_ID_PATTERN.test(id)) throw new HttpError('NOT_FOUND');
   return id;
 }
 
@@ -112,7 +113,7 @@ export function errorHandler(log: Logger) {
     if (err instanceof HttpError) {
       http = err;
     } else if (clientErrorStatus(err) === 413) {
-      http = new HttpError('TOO_LARGE', 'Request body is too large.');
+      http = new HttpError('TOO_LARGE');
     } else if (clientErrorStatus(err) !== null) {
       // body-parser (bad JSON, unsupported encoding or charset) and the router (a path that
       // does not decode) throw http-errors with a 4xx status and a message safe to show.
@@ -120,11 +121,9 @@ export function errorHandler(log: Logger) {
       http = new HttpError('BAD_REQUEST', e.type === 'entity.parse.failed' ? 'Request body is not valid JSON.' : (e.message ?? 'Bad request.'));
     } else {
       log.error({ err }, 'Request failed');
-      res.status(500).json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.' } });
-      return;
+      http = new HttpError('INTERNAL');
     }
-    if (http.retryAfterSec !== undefined) res.set('Retry-After', String(http.retryAfterSec));
-    res.status(http.status).json({ error: { code: http.code, message: http.message } });
+    res.set(http.headers()).status(http.status).json(http.body());
   };
 }
 
@@ -132,31 +131,4 @@ export function errorHandler(log: Logger) {
 function clientErrorStatus(err: unknown): number | null {
   if (typeof err !== 'object' || err === null || !('status' in err) || typeof err.status !== 'number') return null;
   return err.status >= 400 && err.status < 500 ? err.status : null;
-}
-
-/** Lets the quiz page (another origin: the API server) call the match service. */
-function cors(origins: { any: boolean; list: ReadonlySet<string> }) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const origin = req.headers.origin;
-    // The answer depends on Origin whether or not this one is allowed: caches must know.
-    res.vary('Origin');
-    if (origin && (origins.any || origins.list.has(origin))) {
-      res.set('Access-Control-Allow-Origin', origin);
-      // Lets the page read how long to wait after a 503 CAPACITY.
-      res.set('Access-Control-Expose-Headers', 'Retry-After');
-      if (req.method === 'OPTIONS') {
-        res.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-        res.set('Access-Control-Allow-Headers', 'Content-Type');
-        res.set('Access-Control-Max-Age', '600');
-        res.status(204).end();
-        return;
-      }
-    }
-    next();
-  };
-}
-
-export function originAllowed(origin: string | undefined, origins: { any: boolean; list: ReadonlySet<string> }): boolean {
-  // Non-browser clients send no Origin; browsers always do, and that is what the check is for.
-  return origin === undefined || origins.any || origins.list.has(origin);
 }

@@ -1,9 +1,11 @@
 /**
- * The one catalog of error codes. WebSocket `error` messages and HTTP error bodies both
- * draw their codes and default texts from here, so a client can switch on `code` and show
- * `message` to a person.
+ * The one catalog of errors the service answers with: WebSocket `error` codes, HTTP errors
+ * (routes and refused WebSocket upgrades alike) and WebSocket close codes. Every throw or
+ * refusal site names an entry here, so a status, a `Retry-After` or a close code is written
+ * once, and a client can switch on `code` and show `message` to a person.
  */
 
+/** `error` message codes (PROTOCOL.md "Errors and bad input"), with the text shown to people. */
 export const WS_ERROR_MESSAGES = {
   BAD_MESSAGE: 'That message could not be understood.',
   UNKNOWN_TYPE: 'That message type is not known.',
@@ -23,37 +25,115 @@ export const WS_ERROR_MESSAGES = {
 
 export type WsErrorCode = keyof typeof WS_ERROR_MESSAGES;
 
+interface HttpErrorSpec {
+  /** What the body's `error.code` says (PROTOCOL.md's codes, plus UNAVAILABLE, FORBIDDEN, INTERNAL). */
+  readonly code: string;
+  readonly status: number;
+  /** The default text; a throw site may give a more precise one. */
+  readonly message: string;
+  /** Seconds for the `Retry-After` header, where waiting helps. */
+  readonly retryAfterSec?: number;
+}
+
+/**
+ * HTTP errors by situation. Several situations may share a wire code (a match that is moving
+ * and a service that is starting are both `UNAVAILABLE`) but each has one status, one default
+ * text and one `Retry-After`.
+ */
 export const HTTP_ERRORS = {
-  BAD_REQUEST: 400,
-  NOT_FOUND: 404,
-  TOO_LARGE: 413,
-  CAPACITY: 503,
-  UNAVAILABLE: 503,
-  FORBIDDEN: 403,
-} as const;
+  BAD_REQUEST: { code: 'BAD_REQUEST', status: 400, message: 'Bad request.' },
+  FORBIDDEN_ORIGIN: { code: 'FORBIDDEN', status: 403, message: 'Origin not allowed.' },
+  NOT_FOUND: { code: 'NOT_FOUND', status: 404, message: 'No such match.' },
+  NO_ROUTE: { code: 'NOT_FOUND', status: 404, message: 'No such route.' },
+  NO_WS_ENDPOINT: { code: 'NOT_FOUND', status: 404, message: 'No such WebSocket endpoint.' },
+  TOO_LARGE: { code: 'TOO_LARGE', status: 413, message: 'Request body is too large.' },
+  INTERNAL: { code: 'INTERNAL', status: 500, message: 'Something went wrong on our side.' },
+  /** PROTOCOL.md: every worker that may exist is full. A match lasts minutes; 10 s is a polite retry. */
+  CAPACITY: {
+    code: 'CAPACITY',
+    status: 503,
+    message: 'Every worker is hosting as many matches as it may; try again soon.',
+    retryAfterSec: 10,
+  },
+  /** PROTOCOL.md: a match being moved to another worker. A restore takes well under a second. */
+  MATCH_MOVING: {
+    code: 'UNAVAILABLE',
+    status: 503,
+    message: 'This match is moving to another worker; retry shortly.',
+    retryAfterSec: 1,
+  },
+  /** Starting, draining, or a dependency (the store, a worker, the match service) not answering. */
+  UNAVAILABLE: {
+    code: 'UNAVAILABLE',
+    status: 503,
+    message: 'The service cannot take that right now; try again.',
+    retryAfterSec: 2,
+  },
+} as const satisfies Record<string, HttpErrorSpec>;
 
-export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+export type HttpErrorKind = keyof typeof HTTP_ERRORS;
 
-/** An error that an HTTP route turns into `{"error":{"code","message"}}` with its status. */
+/** An error that an HTTP route (or an upgrade refusal) turns into `{"error":{"code","message"}}`. */
 export class HttpError extends Error {
   readonly status: number;
+  readonly code: string;
+  readonly retryAfterSec: number | undefined;
   constructor(
-    readonly code: HttpErrorCode,
-    message: string,
-    readonly retryAfterSec?: number,
+    readonly kind: HttpErrorKind,
+    message?: string,
   ) {
-    super(message);
+    const spec: HttpErrorSpec = HTTP_ERRORS[kind];
+    super(message ?? spec.message);
     this.name = 'HttpError';
-    this.status = HTTP_ERRORS[code];
+    this.status = spec.status;
+    this.code = spec.code;
+    this.retryAfterSec = spec.retryAfterSec;
+  }
+
+  /** The protocol's error body. */
+  body(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+
+  /** Headers that go with it (`Retry-After` where waiting helps). */
+  headers(): Record<string, string> {
+    return this.retryAfterSec === undefined ? {} : { 'Retry-After': String(this.retryAfterSec) };
   }
 }
 
-/** Close codes we use on WebSocket connections (RFC 6455 §7.4.1). */
+/**
+ * WebSocket close codes (RFC 6455 §7.4.1 and the private range 4000–4999). The reasons are
+ * for people and logs; clients switch on the code. Codes in the 4000 range are ours and
+ * stable: they are listed in docs/PROTOCOL.md and the page acts on them.
+ */
 export const CLOSE = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
   POLICY: 1008,
   TOO_BIG: 1009,
+  /** The service is restarting; reconnect (after a short wait). */
   SERVICE_RESTART: 1012,
+  /** The match is not here any more; reconnect. */
   TRY_AGAIN_LATER: 1013,
+  /** Another connection resumed this identity; this one must not reconnect on its own. */
+  REPLACED: 4000,
+  /** The match finished; the results stay readable over HTTP. Do not reconnect. */
+  MATCH_FINISHED: 4001,
+  /** The match was closed before it finished (idle lobby, poison, host gone). Do not reconnect. */
+  MATCH_CLOSED: 4002,
+  /** The host removed this player. Do not reconnect. */
+  KICKED: 4003,
+  /** The match moved to another worker or host: reconnect at once, nothing is lost. */
+  MATCH_MOVED: 4010,
+} as const;
+
+export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
+
+/** The reason text each of our close codes goes with (kept as they were before the codes). */
+export const CLOSE_REASONS = {
+  [CLOSE.REPLACED]: 'replaced by a newer connection',
+  [CLOSE.MATCH_FINISHED]: 'match finished',
+  [CLOSE.MATCH_CLOSED]: 'match closed',
+  [CLOSE.KICKED]: 'kicked',
+  [CLOSE.MATCH_MOVED]: 'match moved',
 } as const;
