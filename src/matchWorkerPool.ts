@@ -23,7 +23,8 @@ import type { MatchSettings } from './quiz/engine';
 import type { Quiz } from './quiz/quizzes';
 import { MemoryMatchStore } from './store/memoryStore';
 import type { MatchStore } from './store/store';
-import { backoff } from './hosting/matchHost';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoff } from './backoff';
 import type { MatchInfo } from './hosting/matchHost';
 import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
 import type { MatchSummary, WorkerStatsEntry } from './http/matchService';
@@ -592,10 +593,6 @@ export class MatchWorkerPool {
     this.deps.metrics.idleWorkers.set(c.idleWorkers);
     this.deps.metrics.activeMatches.set(c.totalMatches);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export type { MatchInfo };

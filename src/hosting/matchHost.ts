@@ -8,6 +8,8 @@
  * out in the next single write, so a burst of answers costs one store round trip, and an
  * ack is never sent for something the store does not hold.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoff } from '../backoff';
 import { performance } from 'node:perf_hooks';
 import { CLOSE, CLOSE_REASONS, type CloseCode, WS_ERROR_MESSAGES, type WsErrorCode } from '../protocol/errors';
 import type { ClientMessage, ServerMessage } from '../protocol/messages';
@@ -308,7 +310,7 @@ export class MatchHost {
             }
             this.metrics.storeWriteFailures.inc({ reason: 'unavailable' });
             hm.storeFailures++;
-            const delay = backoff(hm.storeFailures);
+            const delay = backoff(hm.storeFailures, STORE_RETRY_BASE_MS, STORE_RETRY_MAX_MS);
             this.log.warn({ matchId: hm.match.id, err: (err as Error).message, retryInMs: delay }, 'Match store write failed; holding acks and retrying');
             await sleep(delay);
             continue;
@@ -494,16 +496,6 @@ function supersede(effects: Effect[]): Effect[] {
   return effects.filter(
     (e, i) => !(e.kind === 'broadcast' && (e.msg.type === 'players' || e.msg.type === 'answer_count') && lastIndex.get(e.msg.type) !== i),
   );
-}
-
-/** Exponential backoff with full jitter, capped. */
-export function backoff(attempt: number, baseMs = STORE_RETRY_BASE_MS, maxMs = STORE_RETRY_MAX_MS): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export { HOST_ID };
