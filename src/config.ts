@@ -32,6 +32,8 @@ const schema = z
     MIN_WORKERS: int(1, 256).default(1),
     MAX_WORKERS: int(1, 256).default(availableParallelism()),
     MAX_MATCHES: int(1, 100_000).default(3),
+    /** The single process's own match limit (it has no workers to spread over). */
+    SINGLE_MAX_MATCHES: int(1, 100_000).default(10_000),
     PLACEMENT: z.enum(['pack', 'spread']).default('pack'),
     WORKER_IDLE_TIMEOUT_MS: int(100).default(300_000),
     HEARTBEAT_INTERVAL_MS: int(50).default(1000),

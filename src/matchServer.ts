@@ -17,9 +17,6 @@ import { matchRoutes } from './http/matchRoutes';
 import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
 import { installShutdown } from './shutdown';
 
-/** Without MAX_MATCHES set, one process takes as many matches as memory allows. */
-const SINGLE_PROCESS_MATCH_LIMIT = 10_000;
-
 function main(): void {
   const config = loadConfigOrExit();
   const log = createLogger(config, { role: 'single' });
@@ -41,8 +38,7 @@ function main(): void {
     log.child({ component: 'gateway' }),
     metrics,
   );
-  const maxMatches = process.env.MAX_MATCHES ? config.MAX_MATCHES : SINGLE_PROCESS_MATCH_LIMIT;
-  const service = new LocalMatchService(host, store, registry, metrics, maxMatches);
+  const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES);
   const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }) });
   const origins = allowedOrigins(config);
 

@@ -108,13 +108,12 @@ export class HttpError extends Error {
  */
 export const CLOSE = {
   NORMAL: 1000,
+  /** The process is shutting down; reconnect with backoff (its matches live on elsewhere). */
   GOING_AWAY: 1001,
+  /** PROTOCOL.md: floods, or keeps sending bad messages. */
   POLICY: 1008,
+  /** PROTOCOL.md: a frame over 4 KiB (`ws` sends it itself, from `maxPayload`). */
   TOO_BIG: 1009,
-  /** The service is restarting; reconnect (after a short wait). */
-  SERVICE_RESTART: 1012,
-  /** The match is not here any more; reconnect. */
-  TRY_AGAIN_LATER: 1013,
   /** Another connection resumed this identity; this one must not reconnect on its own. */
   REPLACED: 4000,
   /** The match finished; the results stay readable over HTTP. Do not reconnect. */

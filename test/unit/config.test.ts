@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       MIN_WORKERS: 1,
       MAX_WORKERS: availableParallelism(),
       MAX_MATCHES: 3,
+      SINGLE_MAX_MATCHES: 10_000,
       PLACEMENT: 'pack',
       WORKER_IDLE_TIMEOUT_MS: 300_000,
       HEARTBEAT_INTERVAL_MS: 1000,
