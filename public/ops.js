@@ -14,7 +14,13 @@ const WINDOW_MS = 5 * 60_000;
 
 const STATE_ICONS = { ready: '●', starting: '◐', draining: '◑', dead: '✕' };
 
+/** Kept for the tab's life only: a dashboard left open on a shared screen should not keep it. */
+const TOKEN_KEY = 'quiz.opsToken';
+
 const els = {
+  tokenForm: document.getElementById('token-form'),
+  tokenInput: document.getElementById('ops-token'),
+  tokenError: document.getElementById('token-error'),
   root: document.querySelector('[data-screen="dashboard"]'),
   status: document.getElementById('service-status'),
   updated: document.getElementById('updated'),
@@ -42,11 +48,20 @@ async function poll() {
   try {
     const { matchServiceUrl } = await api.getConfig();
     els.target.textContent = matchServiceUrl;
+    const opsToken = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
     const [stats, health] = await Promise.allSettled([
-      api.workerStats({ timeoutMs: REQUEST_TIMEOUT_MS }),
+      api.workerStats({ timeoutMs: REQUEST_TIMEOUT_MS, opsToken }),
       api.health({ timeoutMs: REQUEST_TIMEOUT_MS }),
     ]);
-    if (stats.status === 'rejected') throw stats.reason;
+    if (stats.status === 'rejected') {
+      if (stats.reason instanceof api.ApiError && stats.reason.status === 403) {
+        askForToken(opsToken ? 'That token was not accepted.' : '');
+        chart.render(history);
+        return; // polling resumes when a token is given
+      }
+      throw stats.reason;
+    }
+    els.tokenForm.hidden = true;
     showStats(stats.value);
     showHealth(health.status === 'fulfilled' ? health.value : null);
     showReachable(health.status === 'fulfilled' ? health.value : null);
@@ -151,6 +166,24 @@ function showUnreachable(err) {
     ? `Last answer ${plural(Math.round((Date.now() - lastSuccess) / 1000), 'second')} ago; figures below are stale.`
     : 'No answer yet.';
 }
+
+/** The service refused us (403): not on its machine, and no token or a wrong one. */
+function askForToken(error) {
+  els.tokenForm.hidden = false;
+  els.tokenError.textContent = error;
+  els.status.className = 'status-pill status-degraded';
+  els.status.textContent = '🔒 Token needed';
+  els.tokenInput.focus();
+}
+
+els.tokenForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (els.tokenForm.hidden) return; // a poll is already under way
+  sessionStorage.setItem(TOKEN_KEY, els.tokenInput.value.trim());
+  els.tokenInput.value = '';
+  els.tokenForm.hidden = true;
+  poll();
+});
 
 window.addEventListener('resize', () => chart.render(history));
 poll();

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
+import helmet from 'helmet';
 import { loadConfigOrExit } from './config';
 import { createLogger } from './log';
 import { HttpError } from './protocol/errors';
@@ -24,6 +25,7 @@ function main(): void {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(browserHardening(matchService, config.PUBLIC_APP_URL));
 
   app.get('/api/config', (_req, res) => {
     res.json({ matchServiceUrl: matchService });
@@ -58,6 +60,42 @@ function main(): void {
     log.info({ port: config.API_PORT, matchService }, 'API server started');
   });
   installShutdown(log, () => new Promise<void>((resolve) => server.close(() => resolve())));
+}
+
+/**
+ * Headers that keep the page from being framed, sniffed or made to run someone else's script
+ * (the page has no inline script or style: everything is a file of ours). The page talks to
+ * the match service, another origin, over HTTP and WebSocket: that origin alone is allowed.
+ */
+function browserHardening(matchServiceUrl: string, publicAppUrl: string) {
+  const match = new URL(matchServiceUrl);
+  const ws = new URL(matchServiceUrl);
+  ws.protocol = match.protocol === 'https:' ? 'wss:' : 'ws:';
+  const https = new URL(publicAppUrl).protocol === 'https:';
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", match.origin, ws.origin],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Only where the page itself is served over TLS: on plain http it would send the
+        // page's calls to an https match service that is not there.
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // HSTS over plain http is ignored by browsers and confuses people testing on localhost.
+    strictTransportSecurity: https,
+  });
 }
 
 main();

@@ -53,6 +53,36 @@ const schema = z
     MSG_BURST: int(1).default(40),
     BAD_MESSAGE_BUDGET: int(1).default(10),
 
+    /**
+     * Open to the internet (README "Running it on the internet"). TRUST_PROXY: whose
+     * X-Forwarded-For to believe, as express's `trust proxy` (empty: nobody's).
+     */
+    TRUST_PROXY: z.string().default(''),
+    /** Matches one client address may create per minute (a token bucket of that size). */
+    CREATE_RATE_PER_MIN: int(1).default(10),
+    /** Matches created from one address that may sit in the lobby at once. */
+    MAX_OPEN_LOBBIES_PER_IP: int(1).default(3),
+    /** A lobby never started closes after this, even with its host connected. */
+    LOBBY_MAX_MS: int(1000).default(30 * 60_000),
+    /** Bearer token for the operators' endpoints from non-loopback clients (unset: loopback only). */
+    OPS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Open WebSocket connections per client address (a classroom behind one NAT needs room). */
+    MAX_CONNECTIONS_PER_IP: int(1).default(300),
+    /** A socket that has neither joined nor resumed by then is closed. */
+    JOIN_DEADLINE_MS: int(100).default(10_000),
+    /** Messages per second and burst per client address, over all its connections. */
+    ADDRESS_MSG_RATE_PER_SEC: int(1).default(200),
+    ADDRESS_MSG_BURST: int(1).default(400),
+    /** Bad messages one address may send per minute before its sockets are closed (1008). */
+    ADDRESS_BAD_MESSAGES_PER_MIN: int(1).default(60),
+    /** A client whose unsent data passes this is not reading: it is closed (1013). */
+    SEND_BUFFER_LIMIT_BYTES: int(4096).default(512 * 1024),
+    /** Quiz bytes one host may hold over all its matches before it answers 503 CAPACITY. */
+    MAX_QUIZ_BYTES_TOTAL: int(1024).default(64 * 1024 * 1024),
+    /** How long a client may take to send a request's headers, and the whole request. */
+    HTTP_HEADERS_TIMEOUT_MS: int(1000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: int(1000).default(30_000),
+
     MATCH_SERVICE_URL: z.string().url().default('http://localhost:3001'),
     PUBLIC_APP_URL: z.string().url().default('http://localhost:3000'),
     /**

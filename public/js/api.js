@@ -51,8 +51,10 @@ export async function getMatch(matchId) {
   return fetchJson(`${await matchServiceBase()}/matches/${encodeURIComponent(matchId)}`);
 }
 
-export async function workerStats({ timeoutMs } = {}) {
-  return fetchJson(`${await matchServiceBase()}/workers/stats`, {}, timeoutMs);
+/** `opsToken`: the match service's OPS_TOKEN, needed unless the browser runs on the service's machine. */
+export async function workerStats({ timeoutMs, opsToken } = {}) {
+  const headers = opsToken ? { Authorization: `Bearer ${opsToken}` } : {};
+  return fetchJson(`${await matchServiceBase()}/workers/stats`, { headers }, timeoutMs);
 }
 
 /** /health answers 503 with a body while starting or draining; that body is still news. */

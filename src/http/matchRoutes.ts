@@ -9,6 +9,8 @@ import type { Config } from '../config';
 import { allowedOrigins } from '../config';
 import { HttpError } from '../protocol/errors';
 import { cors } from './origins';
+import { compileTrust } from './clientAddress';
+import { opsAccess } from './opsAccess';
 import { describeZodError, type QuizCatalog, quizSchema } from '../quiz/quizzes';
 import { validName } from '../quiz/engine';
 import { MATCH_ID_PATTERN } from '../matchIds';
@@ -31,6 +33,9 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
   const { service, catalog, config, log } = deps;
   const app = express();
   app.disable('x-powered-by');
+  const trust = compileTrust(config.TRUST_PROXY);
+  app.set('trust proxy', trust);
+  const opsOnly = opsAccess(config.OPS_TOKEN, trust);
   app.use(cors(allowedOrigins(config)));
   app.use(express.json({ limit: '256kb' }));
 
@@ -84,11 +89,11 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
     res.status(body.status === 'OK' ? 200 : 503).json(body);
   });
 
-  app.get('/workers/stats', (_req, res) => {
+  app.get('/workers/stats', opsOnly, (_req, res) => {
     res.json(service.workerStats());
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', opsOnly, async (_req, res) => {
     const { contentType, body } = await service.metrics();
     res.type(contentType).send(body);
   });

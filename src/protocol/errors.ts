@@ -43,6 +43,8 @@ interface HttpErrorSpec {
 export const HTTP_ERRORS = {
   BAD_REQUEST: { code: 'BAD_REQUEST', status: 400, message: 'Bad request.' },
   FORBIDDEN_ORIGIN: { code: 'FORBIDDEN', status: 403, message: 'Origin not allowed.' },
+  /** An operators' endpoint asked for by a non-loopback client without the right OPS_TOKEN. */
+  OPS_FORBIDDEN: { code: 'FORBIDDEN', status: 403, message: 'This endpoint needs Authorization: Bearer <OPS_TOKEN>.' },
   NOT_FOUND: { code: 'NOT_FOUND', status: 404, message: 'No such match.' },
   NO_ROUTE: { code: 'NOT_FOUND', status: 404, message: 'No such route.' },
   NO_WS_ENDPOINT: { code: 'NOT_FOUND', status: 404, message: 'No such WebSocket endpoint.' },
