@@ -38,7 +38,18 @@ function normalize(addr: string): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
-/** Loopback clients (operators on the machine itself, the seed's `curl localhost:3001/...`). */
 export function isLoopback(addr: string): boolean {
   return addr === '::1' || addr.startsWith('127.');
+}
+
+/**
+ * A client on this machine (an operator's `curl localhost:3001/...`, the load tool): it may
+ * read the operators' endpoints and is not held to per-address limits. A request that came
+ * through a proxy we were not told to trust is never local: its peer is the proxy, and every
+ * stranger behind it would otherwise pass for an operator.
+ */
+export function isLocalClient(req: IncomingMessage, trust: TrustFn): boolean {
+  if (!isLoopback(clientAddress(req, trust))) return false;
+  const forwarded = req.headers['x-forwarded-for'] !== undefined;
+  return !forwarded || trust(req.socket.remoteAddress ?? '', 0);
 }

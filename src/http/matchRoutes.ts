@@ -9,7 +9,8 @@ import type { Config } from '../config';
 import { allowedOrigins } from '../config';
 import { HttpError } from '../protocol/errors';
 import { cors } from './origins';
-import { compileTrust } from './clientAddress';
+import { clientAddress, compileTrust, isLocalClient } from './clientAddress';
+import { CreateGuard } from './createGuard';
 import { opsAccess } from './opsAccess';
 import { describeZodError, type QuizCatalog, quizSchema } from '../quiz/quizzes';
 import { validName } from '../quiz/engine';
@@ -36,6 +37,7 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
   const trust = compileTrust(config.TRUST_PROXY);
   app.set('trust proxy', trust);
   const opsOnly = opsAccess(config.OPS_TOKEN, trust);
+  const createGuard = new CreateGuard(config.CREATE_RATE_PER_MIN, config.MAX_OPEN_LOBBIES_PER_IP, async (id) => (await service.matchInfo(id))?.status === 'lobby');
   app.use(cors(allowedOrigins(config)));
   app.use(express.json({ limit: '256kb' }));
 
@@ -56,7 +58,15 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
     const hostName = body.hostName === undefined ? undefined : validName(body.hostName);
     if (hostName === null) throw new HttpError('BAD_REQUEST', 'hostName: 1 to 20 visible characters.');
     const settings = { lateJoin: body.settings?.lateJoin ?? false, maxPlayers, ...(hostName ? { hostName } : {}) };
-    const created = await service.createMatch({ quiz, settings });
+    const ticket = isLocalClient(req, trust) ? null : await createGuard.admit(clientAddress(req, trust));
+    let created;
+    try {
+      created = await service.createMatch({ quiz, settings });
+    } catch (err) {
+      ticket?.failed();
+      throw err;
+    }
+    ticket?.created(created.matchId);
     res.status(201).json({
       matchId: created.matchId,
       hostToken: created.hostToken,

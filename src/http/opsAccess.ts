@@ -8,13 +8,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from '../protocol/errors';
-import { clientAddress, isLoopback, type TrustFn } from './clientAddress';
+import { isLocalClient, type TrustFn } from './clientAddress';
 
 export function opsAccess(opsToken: string | undefined, trust: TrustFn) {
   const expected = opsToken ? Buffer.from(opsToken) : null;
   return (req: Request, _res: Response, next: NextFunction): void => {
-    // The forwarded address, not the peer: behind a proxy on the same machine every peer is loopback.
-    if (isLoopback(clientAddress(req, trust))) return next();
+    if (isLocalClient(req, trust)) return next();
     if (!expected) throw new HttpError('OPS_FORBIDDEN', 'Operators’ endpoints answer loopback clients only; set OPS_TOKEN to allow others.');
     const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!given || !sameSecret(Buffer.from(given), expected)) throw new HttpError('OPS_FORBIDDEN');

@@ -49,6 +49,8 @@ export const HTTP_ERRORS = {
   NO_ROUTE: { code: 'NOT_FOUND', status: 404, message: 'No such route.' },
   NO_WS_ENDPOINT: { code: 'NOT_FOUND', status: 404, message: 'No such WebSocket endpoint.' },
   TOO_LARGE: { code: 'TOO_LARGE', status: 413, message: 'Request body is too large.' },
+  /** Per-address limits (matches created, open lobbies, connections); `Retry-After` is computed. */
+  RATE_LIMITED: { code: 'RATE_LIMITED', status: 429, message: 'Too many requests from your address; try again later.', retryAfterSec: 60 },
   INTERNAL: { code: 'INTERNAL', status: 500, message: 'Something went wrong on our side.' },
   /** PROTOCOL.md: every worker that may exist is full. A match lasts minutes; 10 s is a polite retry. */
   CAPACITY: {
@@ -83,13 +85,15 @@ export class HttpError extends Error {
   constructor(
     readonly kind: HttpErrorKind,
     message?: string,
+    /** Overrides the catalog's `Retry-After` where the wait is known (a rate limit's refill). */
+    retryAfterSec?: number,
   ) {
     const spec: HttpErrorSpec = HTTP_ERRORS[kind];
     super(message ?? spec.message);
     this.name = 'HttpError';
     this.status = spec.status;
     this.code = spec.code;
-    this.retryAfterSec = spec.retryAfterSec;
+    this.retryAfterSec = retryAfterSec ?? spec.retryAfterSec;
   }
 
   /** The protocol's error body. */
