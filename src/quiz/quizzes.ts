@@ -6,13 +6,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { isVisibleText } from './names';
 
+/** Quiz text is shown to every player: the same invisible characters as in names are refused. */
 const visibleText = (max: number) =>
   z
     .string()
     .trim()
     .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`);
+    .max(max, `must be at most ${max} characters`)
+    .refine(isVisibleText, 'must be visible text (no control characters, invisible fillers or odd spaces)');
 
 export const questionSchema = z
   .object({
