@@ -14,6 +14,8 @@ import { validName } from '../quiz/engine';
 import { MATCH_ID_PATTERN } from '../matchIds';
 import type { Logger } from '../log';
 import type { MatchService } from './matchService';
+import { probeRoutes } from './probes';
+import { requestLogger } from './requestLog';
 
 const createMatchBody = z.object({
   quizId: z.string().max(60).optional(),
@@ -27,10 +29,19 @@ const createMatchBody = z.object({
     .optional(),
 });
 
-export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog; config: Config; log: Logger }): express.Express {
+export function matchRoutes(deps: {
+  service: MatchService;
+  catalog: QuizCatalog;
+  config: Config;
+  log: Logger;
+  /** For `/readyz`: whether the match store answers (a Redis ping); absent: always (memory). */
+  storeReachable?: () => Promise<boolean>;
+}): express.Express {
   const { service, catalog, config, log } = deps;
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLogger(log));
+  app.use(probeRoutes({ lifecycle: () => service.lifecycle(), storeReachable: deps.storeReachable ?? (async () => true) }));
   app.use(cors(allowedOrigins(config)));
   app.use(express.json({ limit: '256kb' }));
 
@@ -51,7 +62,7 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
     const hostName = body.hostName === undefined ? undefined : validName(body.hostName);
     if (hostName === null) throw new HttpError('BAD_REQUEST', 'hostName: 1 to 20 visible characters.');
     const settings = { lateJoin: body.settings?.lateJoin ?? false, maxPlayers, ...(hostName ? { hostName } : {}) };
-    const created = await service.createMatch({ quiz, settings });
+    const created = await service.createMatch({ quiz, settings, requestId: String(req.id) });
     res.status(201).json({
       matchId: created.matchId,
       hostToken: created.hostToken,
@@ -108,7 +119,7 @@ function matchIdParam(raw: string | undefined): string {
 
 /** Turns thrown errors (ours, body-parser's, anything else) into the protocol's error shape. */
 export function errorHandler(log: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let http: HttpError;
     if (err instanceof HttpError) {
       http = err;
@@ -120,7 +131,8 @@ export function errorHandler(log: Logger) {
       const e = err as { type?: string; message?: string };
       http = new HttpError('BAD_REQUEST', e.type === 'entity.parse.failed' ? 'Request body is not valid JSON.' : (e.message ?? 'Bad request.'));
     } else {
-      log.error({ err }, 'Request failed');
+      // With its stack (pino's err serializer), and the request's id where pino-http bound one.
+      (req.log ?? log).error({ err }, 'Request failed');
       http = new HttpError('INTERNAL');
     }
     res.set(http.headers()).status(http.status).json(http.body());
