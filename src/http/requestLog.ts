@@ -31,10 +31,16 @@ export function requestLogger(log: Logger) {
       return id;
     },
     customLogLevel: (req, res, err) => {
+      const quiet = QUIET_PATHS.has((req.url ?? '').split('?')[0] ?? '');
+      // A 503 from a probe is a state (starting, draining, store away), not a failure.
+      if (quiet) return res.statusCode < 400 ? 'debug' : 'warn';
       if (err || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return QUIET_PATHS.has((req.url ?? '').split('?')[0] ?? '') ? 'debug' : 'info';
+      return res.statusCode >= 400 ? 'warn' : 'info';
     },
+    // pino-http invents an Error ("failed with status code 503") for any 5xx, whose stack
+    // points into pino-http: misleading. Real errors are logged with their own stack by
+    // errorHandler ("Request failed"), carrying the same reqId.
+    customErrorObject: (_req, _res, _err, val: Record<string, unknown>) => ({ ...val, err: undefined }),
     // Method, path and id are what an operator searches by; full headers are noise.
     serializers: {
       req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
