@@ -13,6 +13,7 @@ import { HttpError } from './protocol/errors';
 import { QuizCatalog } from './quiz/quizzes';
 import { errorHandler } from './http/matchRoutes';
 import { installShutdown } from './shutdown';
+import { requestLogger } from './http/requestLog';
 
 const PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
 const RESULTS_TIMEOUT_MS = 3000;
@@ -22,10 +23,18 @@ function main(): void {
   const log = createLogger(config, { role: 'api' });
   const catalog = QuizCatalog.load();
   const matchService = config.MATCH_SERVICE_URL.replace(/\/$/, '');
+  // The API server's own way to the match service (a service name in a container network).
+  const matchServiceInternal = config.MATCH_SERVICE_INTERNAL_URL.replace(/\/$/, '');
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLogger(log));
   app.use(browserHardening(matchService, config.PUBLIC_APP_URL));
+
+  /** Liveness and readiness of this server alone: it serves the page even while the match service is away. */
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'OK', service: 'API Server' });
+  });
 
   app.get('/api/config', (_req, res) => {
     res.json({ matchServiceUrl: matchService });
@@ -35,10 +44,13 @@ function main(): void {
     res.json(catalog.list());
   });
 
-  app.get('/api/results', async (_req, res) => {
+  app.get('/api/results', async (req, res) => {
     let upstream: Response;
     try {
-      upstream = await fetch(`${matchService}/results?limit=20`, { signal: AbortSignal.timeout(RESULTS_TIMEOUT_MS) });
+      upstream = await fetch(`${matchServiceInternal}/results?limit=20`, {
+        signal: AbortSignal.timeout(RESULTS_TIMEOUT_MS),
+        headers: { 'X-Request-Id': String(req.id) },
+      });
     } catch {
       throw new HttpError('UNAVAILABLE', 'The match service is not reachable.');
     }
@@ -57,7 +69,7 @@ function main(): void {
 
   const server = http.createServer(app);
   server.listen(config.API_PORT, config.HOST, () => {
-    log.info({ port: config.API_PORT, matchService }, 'API server started');
+    log.info({ port: config.API_PORT, matchService, matchServiceInternal }, 'API server started');
   });
   installShutdown(log, () => new Promise<void>((resolve) => server.close(() => resolve())));
 }

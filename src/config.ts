@@ -3,7 +3,9 @@
  * process with a message that names the setting; nothing else reads `process.env`.
  * Every setting is listed, with its default and meaning, in `.env.example` and the README.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import type { MatchTiming } from './quiz/engine';
 
@@ -13,8 +15,7 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const schema = z
-  .object({
+const fields = z.object({
     MATCH_PORT: port.default(3001),
     API_PORT: port.default(3000),
     /** Bind address of both servers. */
@@ -83,18 +84,41 @@ const schema = z
     HTTP_HEADERS_TIMEOUT_MS: int(1000).default(10_000),
     HTTP_REQUEST_TIMEOUT_MS: int(1000).default(30_000),
 
-    MATCH_SERVICE_URL: z.string().url().default('http://localhost:3001'),
-    PUBLIC_APP_URL: z.string().url().default('http://localhost:3000'),
+    /** Where the browser page finds the match service. Unset: http://localhost:MATCH_PORT. */
+    MATCH_SERVICE_URL: z.string().url().optional(),
+    /**
+     * Where the API server itself reaches the match service (recent results). Unset: the same
+     * as MATCH_SERVICE_URL. In a container network the page's address (localhost, a public
+     * host) is not the API server's way to the match service (a service name).
+     */
+    MATCH_SERVICE_INTERNAL_URL: z.string().url().optional(),
+    /** Base of the joinUrl returned by POST /matches. Unset: http://localhost:API_PORT. */
+    PUBLIC_APP_URL: z.string().url().optional(),
     /**
      * Comma-separated origins allowed for CORS and WebSocket upgrades; `*` allows any. Unset:
      * the API server's own page (PUBLIC_APP_URL, and localhost / 127.0.0.1 on API_PORT).
      */
     ALLOWED_ORIGINS: z.string().optional(),
-  })
+});
+
+/** Every setting's name: what the deployment files may set (test/deploy checks them). */
+export const SETTING_NAMES: readonly string[] = Object.keys(fields.shape);
+
+const schema = fields
   .refine((c) => c.MIN_WORKERS <= c.MAX_WORKERS, { message: 'must not exceed MAX_WORKERS', path: ['MIN_WORKERS'] })
   .refine((c) => c.HEARTBEAT_TIMEOUT_MS > c.HEARTBEAT_INTERVAL_MS, {
     message: 'must be longer than HEARTBEAT_INTERVAL_MS',
     path: ['HEARTBEAT_TIMEOUT_MS'],
+  })
+  // Derived defaults: moving a port moves the addresses that name it, unless they are set.
+  .transform((c) => {
+    const matchServiceUrl = c.MATCH_SERVICE_URL ?? `http://localhost:${c.MATCH_PORT}`;
+    return {
+      ...c,
+      MATCH_SERVICE_URL: matchServiceUrl,
+      MATCH_SERVICE_INTERNAL_URL: c.MATCH_SERVICE_INTERNAL_URL ?? matchServiceUrl,
+      PUBLIC_APP_URL: c.PUBLIC_APP_URL ?? `http://localhost:${c.API_PORT}`,
+    };
   });
 
 export type Config = z.infer<typeof schema>;
@@ -144,8 +168,29 @@ export function allowedOrigins(c: Config): { any: boolean; list: ReadonlySet<str
   return { any: list.includes('*'), list: new Set(list) };
 }
 
-/** Loads the settings or ends the process with the message; for entry points only. */
+let envFileRead = false;
+
+/**
+ * Reads `.env` from the working directory into `process.env` once per process, if there is
+ * one, with Node's own parser (`process.loadEnvFile`). Variables already in the environment
+ * win, so a worker (which inherits its master's environment) reading it again changes nothing.
+ * Returns the file read, or null.
+ */
+export function loadEnvFileOnce(file = path.resolve(process.cwd(), '.env')): string | null {
+  if (envFileRead || !existsSync(file)) return null;
+  envFileRead = true;
+  process.loadEnvFile(file);
+  return file;
+}
+
+/** Loads `.env` (if present) and the settings, or ends the process with the message; for entry points only. */
 export function loadConfigOrExit(): Config {
+  try {
+    loadEnvFileOnce();
+  } catch (err) {
+    process.stderr.write(`Could not read .env: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   try {
     return loadConfig();
   } catch (err) {

@@ -9,9 +9,15 @@ import type { Config } from './config';
 
 export type { Logger };
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>,
+  bindings: Record<string, unknown> = {},
+  /** Fields added to every line from its own fields (requestIds.ts: the reqId of a match). */
+  mixin?: (fields: object) => object,
+): Logger {
   return pino({
     level: config.LOG_LEVEL,
+    ...(mixin ? { mixin } : {}),
     // No pid in the base: log lines such as "Spawned new worker" carry a worker's pid as `pid`.
     base: bindings,
     ...(config.LOG_PRETTY

@@ -7,7 +7,8 @@ import http from 'node:http';
 import { Registry } from 'prom-client';
 import { allowedOrigins, gatewayLimits, loadConfigOrExit, matchTiming } from './config';
 import { createLogger } from './log';
-import { HostingMetrics } from './metrics';
+import { HostingMetrics, packageVersion, ServiceMetrics } from './metrics';
+import { MatchRequestIds } from './requestIds';
 import { QuizCatalog } from './quiz/quizzes';
 import { MemoryMatchStore } from './store/memoryStore';
 import { MatchHost } from './hosting/matchHost';
@@ -19,7 +20,8 @@ import { installShutdown } from './shutdown';
 
 function main(): void {
   const config = loadConfigOrExit();
-  const log = createLogger(config, { role: 'single' });
+  const requestIds = new MatchRequestIds();
+  const log = createLogger(config, { role: 'single' }, requestIds.mixin);
   const catalog = QuizCatalog.load();
   const registry = new Registry();
   registry.setDefaultLabels({ worker: '0' });
@@ -30,7 +32,12 @@ function main(): void {
     timing: matchTiming(config),
     log: log.child({ component: 'host' }),
     metrics,
-    events: { matchGone: (matchId, reason) => log.info({ matchId, reason }, 'Match left the server') },
+    events: {
+      matchGone: (matchId, reason) => {
+        log.info({ matchId, reason }, 'Match left the server');
+        requestIds.forget(matchId);
+      },
+    },
   });
   const gateway = new WsGateway(
     host,
@@ -38,7 +45,11 @@ function main(): void {
     log.child({ component: 'gateway' }),
     metrics,
   );
-  const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES);
+  const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES, requestIds);
+  new ServiceMetrics(registry, { version: packageVersion(), architecture: 'single' }).observe(() => ({
+    matches: host.load().matches.length,
+    capacity: config.SINGLE_MAX_MATCHES,
+  }));
   const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }) });
   const origins = allowedOrigins(config);
 

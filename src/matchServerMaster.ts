@@ -7,7 +7,7 @@ import http from 'node:http';
 import { Registry } from 'prom-client';
 import { loadConfigOrExit } from './config';
 import { createLogger } from './log';
-import { PoolMetrics } from './metrics';
+import { packageVersion, PoolMetrics, ServiceMetrics } from './metrics';
 import { QuizCatalog } from './quiz/quizzes';
 import { MemoryMatchStore } from './store/memoryStore';
 import { RedisMatchStore } from './store/redisStore';
@@ -23,15 +23,18 @@ async function main(): Promise<void> {
   const catalog = QuizCatalog.load();
   const registry = new Registry();
   const metrics = new PoolMetrics(registry);
+  const serviceMetrics = new ServiceMetrics(registry, { version: packageVersion(), architecture: 'pool' });
 
   let store: MatchStore;
   let storeKind: 'memory' | 'redis';
+  let storeReachable: (() => Promise<boolean>) | undefined;
   if (config.REDIS_URL) {
     const redis = new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }));
     await redis.ready();
     log.info('Master connected to Redis');
     store = redis;
     storeKind = 'redis';
+    storeReachable = () => redis.ping();
   } else {
     store = new MemoryMatchStore({ copy: false });
     storeKind = 'memory';
@@ -40,7 +43,8 @@ async function main(): Promise<void> {
 
   const pool = new MatchWorkerPool({ config, store, storeKind, log: log.child({ component: 'pool' }), metrics, registry });
   const service = new PoolMatchService(pool, store, storeKind, config);
-  const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }) });
+  serviceMetrics.observe(() => ({ matches: pool.counts().totalMatches, capacity: config.MAX_WORKERS * config.MAX_MATCHES }));
+  const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }), storeReachable });
   const server = http.createServer(app);
   server.on('upgrade', (req, socket, head) => pool.routeUpgrade(req, socket, head));
 

@@ -167,23 +167,23 @@ export class MatchWorkerPool {
 
   // ---- matches ---------------------------------------------------------------------
 
-  async createMatch(quiz: Quiz, settings: MatchSettings): Promise<{ matchId: string; hostToken: string; workerId: number }> {
+  async createMatch(quiz: Quiz, settings: MatchSettings, requestId?: string): Promise<{ matchId: string; hostToken: string; workerId: number }> {
     const slot = await this.reserveSlot();
     const matchId = newMatchId((id) => this.routes.has(id) || this.tombstones.has(id));
     const route: RoutedMatch = { matchId, workerId: slot.workerId, state: 'creating', ownerDeaths: 0, restoredAt: null };
     this.routes.set(matchId, route);
     try {
-      const { hostToken } = await this.request(slot, { type: 'createMatch', matchId, quiz, settings });
+      const { hostToken } = await this.request(slot, { type: 'createMatch', matchId, quiz, settings, requestId });
       slot.matches.add(matchId);
       slot.idleSince = null;
       route.state = 'active';
       this.routeHeld(matchId);
-      this.log.info({ matchId, workerId: slot.workerId, workerMatches: slot.matches.size }, 'Match assigned to worker');
+      this.log.info({ matchId, workerId: slot.workerId, workerMatches: slot.matches.size, reqId: requestId }, 'Match assigned to worker');
       return { matchId, hostToken, workerId: slot.workerId };
     } catch (err) {
       this.routes.delete(matchId);
       this.routeHeld(matchId);
-      this.log.warn({ matchId, workerId: slot.workerId, err: (err as Error).message }, 'Match creation failed');
+      this.log.warn({ matchId, workerId: slot.workerId, err: (err as Error).message, reqId: requestId }, 'Match creation failed');
       throw new HttpError('UNAVAILABLE', 'Could not create the match right now; try again.');
     } finally {
       slot.reserved--;

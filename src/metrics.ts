@@ -8,6 +8,8 @@
  * start again at zero; with the label that is an ordinary counter reset of one series,
  * which `rate()` and `increase()` handle, instead of a dip in a cluster-wide sum.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -148,5 +150,57 @@ export class PoolMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     });
+  }
+}
+
+/**
+ * What the match service as a whole holds and may hold, in both architectures (the master's
+ * registry, or the single process's): the dashboard's capacity panel and the capacity alert
+ * read these. `matchserver_matches` counts the same live matches as the seed's
+ * `matchserver_active_matches_total` (kept: its name is part of the seed's contract), under a
+ * name that is right for a gauge, and exists in the single process too. The limit is a gauge
+ * of its own rather than a label value, so `sum()` over either stays meaningful.
+ */
+export class ServiceMetrics {
+  readonly matches: Gauge;
+  readonly matchesCapacity: Gauge;
+  readonly buildInfo: Gauge<'version' | 'node_version' | 'architecture'>;
+  private load: () => { matches: number; capacity: number } = () => ({ matches: 0, capacity: 0 });
+
+  constructor(registry: Registry, build: { version: string; architecture: 'single' | 'pool' }) {
+    this.matches = new Gauge({
+      name: 'matchserver_matches',
+      help: 'Live matches on this match service (lobby, running, finished but not yet freed, or moving)',
+      registers: [registry],
+      collect: () => this.matches.set(this.load().matches),
+    });
+    this.matchesCapacity = new Gauge({
+      name: 'matchserver_matches_capacity',
+      help: 'Most matches this match service may hold at once (pool: MAX_WORKERS x MAX_MATCHES)',
+      registers: [registry],
+      collect: () => this.matchesCapacity.set(this.load().capacity),
+    });
+    this.buildInfo = new Gauge({
+      name: 'matchserver_build_info',
+      help: 'Always 1; its labels say which build runs: package version, Node.js version, architecture',
+      labelNames: ['version', 'node_version', 'architecture'],
+      registers: [registry],
+    });
+    this.buildInfo.set({ version: build.version, node_version: process.version, architecture: build.architecture }, 1);
+  }
+
+  /** Where the matches and capacity gauges read their values when scraped. */
+  observe(load: () => { matches: number; capacity: number }): void {
+    this.load = load;
+  }
+}
+
+/** The package's version, read from package.json next to `src/` or `dist/`. */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

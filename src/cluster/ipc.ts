@@ -20,7 +20,8 @@ export type StoreCall =
 export type StoreCallResult = number | StoredMatch | null | void;
 
 export type MasterRequest =
-  | { type: 'createMatch'; matchId: string; quiz: Quiz; settings: MatchSettings }
+  /** `requestId`: the POST's X-Request-Id, put on the worker's log lines for the match. */
+  | { type: 'createMatch'; matchId: string; quiz: Quiz; settings: MatchSettings; requestId?: string }
   | { type: 'restoreMatch'; matchId: string; epoch: number }
   | { type: 'matchInfo'; matchId: string }
   | { type: 'metrics' };

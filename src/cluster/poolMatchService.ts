@@ -33,7 +33,7 @@ export class PoolMatchService implements MatchService {
   }
 
   createMatch(req: CreateMatchRequest): Promise<CreatedMatch> {
-    return this.pool.createMatch(req.quiz, req.settings);
+    return this.pool.createMatch(req.quiz, req.settings, req.requestId);
   }
 
   async matchInfo(matchId: string): Promise<MatchSummary | null> {
@@ -56,6 +56,7 @@ export class PoolMatchService implements MatchService {
     return {
       status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
       service: 'Match Service Master',
+      server: { name: 'Match Service Master', role: 'master' },
       mode: 'Worker Pool Architecture',
       version: POOL_VERSION,
       workerPool: this.pool.counts(),

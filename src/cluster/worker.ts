@@ -16,11 +16,13 @@ import { RedisMatchStore } from '../store/redisStore';
 import type { MatchStore } from '../store/store';
 import { type MasterToWorker, type WorkerToMaster, toRemoteError } from './ipc';
 import { connectStoreChannel } from './storeBridge';
+import { MatchRequestIds } from '../requestIds';
 
 function main(): void {
   const config = loadConfigOrExit();
   const workerId = Number(process.env.WORKER_ID ?? '0');
-  const log = createLogger(config, { role: 'worker', workerId });
+  const requestIds = new MatchRequestIds();
+  const log = createLogger(config, { role: 'worker', workerId }, requestIds.mixin);
   // process.send() also returns false when its backlog is long, yet still delivers the
   // message: only a disconnected channel means the message is lost.
   const send = (msg: WorkerToMaster): boolean => {
@@ -46,7 +48,12 @@ function main(): void {
     timing: matchTiming(config),
     log: log.child({ component: 'host' }),
     metrics,
-    events: { matchGone: (matchId, reason) => send({ type: 'matchGone', matchId, reason }) },
+    events: {
+      matchGone: (matchId, reason) => {
+        requestIds.forget(matchId);
+        send({ type: 'matchGone', matchId, reason });
+      },
+    },
   });
   const gateway = new WsGateway(
     host,
@@ -91,7 +98,13 @@ function main(): void {
         return;
       }
       case 'createMatch':
-        return reply(msg.reqId, () => host.createMatch(msg));
+        requestIds.remember(msg.matchId, msg.requestId);
+        return reply(msg.reqId, () =>
+          host.createMatch(msg).catch((err: unknown) => {
+            requestIds.forget(msg.matchId);
+            throw err;
+          }),
+        );
       case 'restoreMatch':
         return reply(msg.reqId, () => host.restoreMatch(msg.matchId, msg.epoch));
       case 'matchInfo':

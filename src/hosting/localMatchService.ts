@@ -18,6 +18,7 @@ import type {
   WorkerStatsBody,
 } from '../http/matchService';
 import type { MatchHost } from './matchHost';
+import type { MatchRequestIds } from '../requestIds';
 
 const VERSION = '1.0.0 (single process)';
 
@@ -31,6 +32,8 @@ export class LocalMatchService implements MatchService {
     private readonly metricsRegistry: Registry,
     private readonly hostingMetrics: HostingMetrics,
     private readonly maxMatches: number,
+    /** Where the creating request's id is kept for the match's log lines. */
+    private readonly requestIds?: MatchRequestIds,
   ) {}
 
   setLifecycle(state: Lifecycle): void {
@@ -46,6 +49,7 @@ export class LocalMatchService implements MatchService {
       throw new HttpError('CAPACITY', 'This server is hosting as many matches as it may; try again soon.');
     }
     const matchId = newMatchId((id) => this.host.hasMatch(id));
+    this.requestIds?.remember(matchId, req.requestId);
     const { hostToken } = await this.host.createMatch({ matchId, quiz: req.quiz, settings: req.settings });
     return { matchId, hostToken, workerId: 0 };
   }
@@ -77,6 +81,7 @@ export class LocalMatchService implements MatchService {
     return {
       status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
       service: 'Match Service Master',
+      server: { name: 'Match Service (single process)', role: 'single' },
       mode: 'Single Process',
       version: VERSION,
       workerPool: { totalWorkers: 1, activeWorkers: matches > 0 ? 1 : 0, idleWorkers: matches > 0 ? 0 : 1, totalMatches: matches },

@@ -17,6 +17,8 @@ import { validName } from '../quiz/engine';
 import { MATCH_ID_PATTERN } from '../matchIds';
 import type { Logger } from '../log';
 import type { MatchService } from './matchService';
+import { probeRoutes } from './probes';
+import { requestLogger } from './requestLog';
 
 const createMatchBody = z.object({
   quizId: z.string().max(60).optional(),
@@ -30,7 +32,14 @@ const createMatchBody = z.object({
     .optional(),
 });
 
-export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog; config: Config; log: Logger }): express.Express {
+export function matchRoutes(deps: {
+  service: MatchService;
+  catalog: QuizCatalog;
+  config: Config;
+  log: Logger;
+  /** For `/readyz`: whether the match store answers (a Redis ping); absent: always (memory). */
+  storeReachable?: () => Promise<boolean>;
+}): express.Express {
   const { service, catalog, config, log } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -38,6 +47,8 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
   app.set('trust proxy', trust);
   const opsOnly = opsAccess(config.OPS_TOKEN, trust);
   const createGuard = new CreateGuard(config.CREATE_RATE_PER_MIN, config.MAX_OPEN_LOBBIES_PER_IP, async (id) => (await service.matchInfo(id))?.status === 'lobby');
+  app.use(requestLogger(log));
+  app.use(probeRoutes({ lifecycle: () => service.lifecycle(), storeReachable: deps.storeReachable ?? (async () => true) }));
   app.use(cors(allowedOrigins(config)));
   app.use(express.json({ limit: '256kb' }));
 
@@ -61,7 +72,7 @@ export function matchRoutes(deps: { service: MatchService; catalog: QuizCatalog;
     const ticket = isLocalClient(req, trust) ? null : await createGuard.admit(clientAddress(req, trust));
     let created;
     try {
-      created = await service.createMatch({ quiz, settings });
+      created = await service.createMatch({ quiz, settings, requestId: String(req.id) });
     } catch (err) {
       ticket?.failed();
       throw err;
@@ -123,7 +134,7 @@ function matchIdParam(raw: string | undefined): string {
 
 /** Turns thrown errors (ours, body-parser's, anything else) into the protocol's error shape. */
 export function errorHandler(log: Logger) {
-  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let http: HttpError;
     if (err instanceof HttpError) {
       http = err;
@@ -135,7 +146,8 @@ export function errorHandler(log: Logger) {
       const e = err as { type?: string; message?: string };
       http = new HttpError('BAD_REQUEST', e.type === 'entity.parse.failed' ? 'Request body is not valid JSON.' : (e.message ?? 'Bad request.'));
     } else {
-      log.error({ err }, 'Request failed');
+      // With its stack (pino's err serializer), and the request's id where pino-http bound one.
+      (req.log ?? log).error({ err }, 'Request failed');
       http = new HttpError('INTERNAL');
     }
     res.set(http.headers()).status(http.status).json(http.body());

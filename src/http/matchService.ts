@@ -13,6 +13,8 @@ export type Lifecycle = 'starting' | 'ready' | 'draining';
 export interface CreateMatchRequest {
   quiz: Quiz;
   settings: MatchSettings;
+  /** The HTTP request's id (X-Request-Id), carried to the log lines of the match's host. */
+  requestId?: string;
 }
 
 export interface CreatedMatch {
@@ -33,6 +35,12 @@ export interface HealthBody {
   status: 'OK' | 'STARTING' | 'DRAINING';
   /** PROTOCOL.md's fixed name, whichever architecture answers; `mode` and `version` tell them apart. */
   service: 'Match Service Master';
+  /**
+   * What actually answers, truthfully: `service` above must say "Match Service Master"
+   * (PROTOCOL.md), even in the single process, which has no master. `role` is the same value
+   * as the `role` field of the process's log lines.
+   */
+  server: { name: 'Match Service Master' | 'Match Service (single process)'; role: 'master' | 'single' };
   mode: 'Worker Pool Architecture' | 'Single Process';
   version: string;
   workerPool: { totalWorkers: number; activeWorkers: number; idleWorkers: number; totalMatches: number };

@@ -108,6 +108,16 @@ export class RedisMatchStore implements MatchStore {
     });
   }
 
+  /** For `/readyz`: connected, and a PING answered (within `commandTimeout`). Never throws. */
+  async ping(): Promise<boolean> {
+    if (this.redis.status !== 'ready') return false;
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
   async create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
     const quiz = JSON.stringify(snapshot.quiz);
     const state = JSON.stringify(stateOf(snapshot));

@@ -4,7 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { allowedOrigins, ConfigError, loadConfig, matchTiming } from '../../src/config';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { allowedOrigins, ConfigError, loadConfig, matchTiming, SETTING_NAMES } from '../../src/config';
 
 /** The ConfigError thrown for `env`. */
 function configError(env: Record<string, string>): ConfigError {
@@ -54,6 +56,31 @@ describe('loadConfig', () => {
   it('reads values from the environment, coercing numbers and booleans', () => {
     const c = loadConfig({ MATCH_PORT: '4001', MATCH_TIME_SCALE: '0.05', PLACEMENT: 'spread', LOG_PRETTY: 'true', MAX_WORKERS: '4', MIN_WORKERS: '2' });
     expect(c).toMatchObject({ MATCH_PORT: 4001, MATCH_TIME_SCALE: 0.05, PLACEMENT: 'spread', LOG_PRETTY: true, MAX_WORKERS: 4, MIN_WORKERS: 2 });
+  });
+
+  it('derives the page\'s and the join links\' addresses from the ports unless they are set', () => {
+    const moved = loadConfig({ MATCH_PORT: '4101', API_PORT: '4100' });
+    expect(moved.MATCH_SERVICE_URL).toBe('http://localhost:4101');
+    expect(moved.MATCH_SERVICE_INTERNAL_URL).toBe('http://localhost:4101');
+    expect(moved.PUBLIC_APP_URL).toBe('http://localhost:4100');
+    const set = loadConfig({
+      MATCH_PORT: '4101',
+      API_PORT: '4100',
+      MATCH_SERVICE_URL: 'https://match.example.org',
+      PUBLIC_APP_URL: 'https://quiz.example.org',
+    });
+    expect(set.MATCH_SERVICE_URL).toBe('https://match.example.org');
+    // The API server's own way to the match service follows the page's unless set.
+    expect(set.MATCH_SERVICE_INTERNAL_URL).toBe('https://match.example.org');
+    expect(set.PUBLIC_APP_URL).toBe('https://quiz.example.org');
+    expect(loadConfig({ MATCH_SERVICE_INTERNAL_URL: 'http://match:3001' }).MATCH_SERVICE_INTERNAL_URL).toBe('http://match:3001');
+  });
+
+  it('knows the name of every setting that .env.example lists', () => {
+    const listed = readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8')
+      .split('\n')
+      .flatMap((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1] ?? []);
+    expect([...listed].sort()).toEqual([...SETTING_NAMES].sort());
   });
 
   it('treats empty strings as unset', () => {
