@@ -18,34 +18,12 @@ import { answer } from './answers';
 import { close, isOver, next, nextDeadline, start, tick } from './phases';
 import type { Quiz } from './quizzes';
 import { disconnect, dropEveryone, join, kick, leave, lock, newToken, resume } from './roster';
-import {
-  type Attached,
-  type Done,
-  type Effect,
-  type Failure,
-  type MatchSettings,
-  type MatchSnapshot,
-  type MatchStatus,
-  type MatchTiming,
-  type ParticipantId,
-  connectedPlayers,
-  matchStatus,
-} from './state';
+import type { Attached, Done, Effect, Failure, MatchSettings, MatchSnapshot, MatchStatus, MatchTiming, ParticipantId } from './state';
+import { connectedPlayers, matchStatus } from './state';
 import { quizInfo, ranked, welcome } from './views';
 
-export {
-  type Attached,
-  type Done,
-  type Effect,
-  type Failure,
-  HOST_ID,
-  type MatchSettings,
-  type MatchSnapshot,
-  type MatchStatus,
-  type MatchTiming,
-  type ParticipantId,
-  matchStatus,
-} from './state';
+export type { Attached, Done, Effect, Failure, MatchSettings, MatchSnapshot, MatchStatus, MatchTiming, ParticipantId } from './state';
+export { HOST_ID, matchStatus } from './state';
 export { newToken, validName } from './roster';
 
 export class Match {

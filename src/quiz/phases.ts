@@ -7,18 +7,8 @@
  */
 import type { RevealYou } from '../protocol/messages';
 import { nextStreak } from './scoring';
-import {
-  type Done,
-  type Effect,
-  type Failure,
-  HOST_ID,
-  type MatchSnapshot,
-  type ParticipantId,
-  type PlayerRecord,
-  fail,
-  matchStatus,
-  questionLimitMs,
-} from './state';
+import type { Done, Effect, Failure, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
+import { HOST_ID, fail, matchStatus, questionLimitMs } from './state';
 import { LEADERBOARD_SIZE, questionView, ranked, revealView } from './views';
 
 export function start(s: MatchSnapshot, by: ParticipantId, now: number): Done | Failure {

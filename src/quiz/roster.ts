@@ -4,20 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeQuestionIfAllAnswered } from './phases';
-import {
-  type Attached,
-  type Done,
-  type Effect,
-  type Failure,
-  HOST_ID,
-  type MatchSnapshot,
-  type ParticipantId,
-  type PlayerRecord,
-  connectedPlayers,
-  fail,
-  findPlayer,
-  matchStatus,
-} from './state';
+import type { Attached, Done, Effect, Failure, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
+import { HOST_ID, connectedPlayers, fail, findPlayer, matchStatus } from './state';
 import { playersEffect } from './views';
 
 const MAX_NAME_CHARS = 20;

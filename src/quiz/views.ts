@@ -3,24 +3,10 @@
  * question without its answer, the reveal and the rankings. Reads only; nothing here changes
  * the match, so any part may build a message from the state it has just changed.
  */
-import type {
-  ClientState,
-  PlayerInfo,
-  QuestionView,
-  RankedPlayer,
-  RevealView,
-  ServerMessage,
-} from '../protocol/messages';
+import type { ClientState, PlayerInfo, QuestionView, RankedPlayer, RevealView, ServerMessage } from '../protocol/messages';
 import { rank } from './scoring';
-import {
-  type Effect,
-  HOST_ID,
-  type MatchSnapshot,
-  type ParticipantId,
-  type PlayerRecord,
-  findPlayer,
-  questionLimitMs,
-} from './state';
+import type { Effect, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
+import { HOST_ID, findPlayer, questionLimitMs } from './state';
 
 type AnswerCount = Extract<ServerMessage, { type: 'answer_count' }>;
 
