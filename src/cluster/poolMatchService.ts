@@ -2,15 +2,8 @@
 import type { Config } from '../config';
 import type { MatchWorkerPool } from '../matchWorkerPool';
 import type { MatchStore } from '../store/store';
-import type {
-  CreateMatchRequest,
-  CreatedMatch,
-  HealthBody,
-  Lifecycle,
-  MatchService,
-  MatchSummary,
-  WorkerStatsBody,
-} from '../http/matchService';
+import { finishedSummary, healthBody } from '../http/matchService';
+import type { CreateMatchRequest, CreatedMatch, HealthBody, Lifecycle, MatchService, MatchSummary, WorkerStatsBody } from '../http/matchService';
 
 export const POOL_VERSION = '3.0.0 (Worker Pool)';
 
@@ -40,8 +33,7 @@ export class PoolMatchService implements MatchService {
     const live = await this.pool.matchInfo(matchId);
     if (live) return live;
     const results = await this.store.results(matchId).catch(() => null);
-    if (!results) return null;
-    return { matchId, status: 'finished', players: results.standings.length, workerId: null, quiz: { title: results.title, questionCount: results.questionCount } };
+    return results ? finishedSummary(results) : null;
   }
 
   results(matchId: string) {
@@ -53,15 +45,13 @@ export class PoolMatchService implements MatchService {
   }
 
   health(): HealthBody {
-    return {
-      status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
-      service: 'Match Service Master',
+    return healthBody(this.state, {
       server: { name: 'Match Service Master', role: 'master' },
       mode: 'Worker Pool Architecture',
       version: POOL_VERSION,
       workerPool: this.pool.counts(),
       store: this.storeKind,
-    };
+    });
   }
 
   workerStats(): WorkerStatsBody {

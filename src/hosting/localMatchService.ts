@@ -8,15 +8,8 @@ import { HttpError } from '../protocol/errors';
 import { newMatchId } from '../matchIds';
 import type { HostingMetrics } from '../metrics';
 import type { MatchStore } from '../store/store';
-import type {
-  CreateMatchRequest,
-  CreatedMatch,
-  HealthBody,
-  Lifecycle,
-  MatchService,
-  MatchSummary,
-  WorkerStatsBody,
-} from '../http/matchService';
+import { finishedSummary, healthBody } from '../http/matchService';
+import type { CreateMatchRequest, CreatedMatch, HealthBody, Lifecycle, MatchService, MatchSummary, WorkerStatsBody } from '../http/matchService';
 import type { MatchHost } from './matchHost';
 import type { MatchRequestIds } from '../requestIds';
 
@@ -58,14 +51,7 @@ export class LocalMatchService implements MatchService {
     const info = this.host.info(matchId);
     if (info) return { ...info, workerId: 0 };
     const results = await this.store.results(matchId);
-    if (!results) return null;
-    return {
-      matchId,
-      status: 'finished',
-      players: results.standings.length,
-      workerId: null,
-      quiz: { title: results.title, questionCount: results.questionCount },
-    };
+    return results ? finishedSummary(results) : null;
   }
 
   results(matchId: string) {
@@ -78,15 +64,13 @@ export class LocalMatchService implements MatchService {
 
   health(): HealthBody {
     const matches = this.host.load().matches.length;
-    return {
-      status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
-      service: 'Match Service Master',
+    return healthBody(this.state, {
       server: { name: 'Match Service (single process)', role: 'single' },
       mode: 'Single Process',
       version: VERSION,
       workerPool: { totalWorkers: 1, activeWorkers: matches > 0 ? 1 : 0, idleWorkers: matches > 0 ? 0 : 1, totalMatches: matches },
       store: 'memory',
-    };
+    });
   }
 
   workerStats(): WorkerStatsBody {

@@ -57,10 +57,6 @@ export class WsGateway {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, matchId));
   }
 
-  get connections(): number {
-    return this.open.size;
-  }
-
   close(): void {
     this.liveness.stop();
     for (const ws of this.open) ws.terminate();

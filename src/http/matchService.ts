@@ -3,7 +3,7 @@
  * process (`LocalMatchService`) or the pool master (`PoolMatchService`). Routes stay the
  * same; only this interface's implementation differs.
  */
-import type { MatchSettings } from '../quiz/engine';
+import type { MatchSettings, MatchStatus } from '../quiz/engine';
 import type { Quiz } from '../quiz/quizzes';
 import type { MatchResults } from '../store/store';
 
@@ -25,7 +25,7 @@ export interface CreatedMatch {
 
 export interface MatchSummary {
   matchId: string;
-  status: 'lobby' | 'running' | 'finished';
+  status: MatchStatus;
   players: number;
   workerId: number | null;
   quiz: { title: string; questionCount: number };
@@ -45,6 +45,18 @@ export interface HealthBody {
   version: string;
   workerPool: { totalWorkers: number; activeWorkers: number; idleWorkers: number; totalMatches: number };
   store: 'memory' | 'redis';
+}
+
+/** `/health`'s body, either architecture: only a ready service is OK (the route answers 503 otherwise). */
+export function healthBody(state: Lifecycle, about: Omit<HealthBody, 'status' | 'service'>): HealthBody {
+  const status = state === 'ready' ? 'OK' : state === 'starting' ? 'STARTING' : 'DRAINING';
+  return { status, service: 'Match Service Master', ...about };
+}
+
+/** A match nobody hosts any more, as its kept results describe it. */
+export function finishedSummary(results: MatchResults): MatchSummary {
+  const { matchId, title, questionCount } = results;
+  return { matchId, status: 'finished', players: results.standings.length, workerId: null, quiz: { title, questionCount } };
 }
 
 export interface WorkerStatsEntry {

@@ -1,0 +1,121 @@
+/**
+ * What a match is, as plain JSON, and the few facts about it every part of the engine reads.
+ *
+ * The engine's parts (roster, answers, phases, views) are functions over this one state
+ * object, which `Match` owns; keeping it plain JSON is what makes `restore(snapshot())` exact.
+ */
+import type { WsErrorCode } from '../protocol/errors';
+import type { Phase, ServerMessage } from '../protocol/messages';
+import type { Question, Quiz } from './quizzes';
+
+export const HOST_ID = 'host';
+export type ParticipantId = string;
+
+/** Durations in ms, already multiplied by MATCH_TIME_SCALE. */
+export interface MatchTiming {
+  /** Multiplies each question's `timeLimitSec × 1000`. */
+  questionScale: number;
+  revealMs: number;
+  leaderboardMs: number;
+  reconnectGraceMs: number;
+  /** How long a finished match stays (podium, late resumes) before its slot is freed. */
+  finishGraceMs: number;
+  /** A lobby with nobody connected this long is closed. */
+  lobbyIdleMs: number;
+}
+
+export interface MatchSettings {
+  lateJoin: boolean;
+  maxPlayers: number;
+  /** `hostName` of POST /matches: the host's name in its `welcome`. */
+  hostName?: string;
+}
+
+export interface PlayerRecord {
+  id: string;
+  name: string;
+  token: string;
+  score: number;
+  streak: number;
+  joinOrder: number;
+  connected: boolean;
+  /** When the connection dropped; the player stays present for the reconnect grace. */
+  droppedAt: number | null;
+  left: boolean;
+}
+
+export interface AnswerRecord {
+  choice: number;
+  receivedAt: number;
+  points: number;
+}
+
+/** Everything a match is, as plain JSON. `restore(snapshot())` rebuilds it exactly. */
+export interface MatchSnapshot {
+  v: 1;
+  id: string;
+  quiz: Quiz;
+  settings: MatchSettings;
+  timing: MatchTiming;
+  hostToken: string;
+  createdAt: number;
+  /** Bumped on every change that must be durable before it is acknowledged. */
+  revision: number;
+  phase: Phase;
+  questionIndex: number;
+  questionStartsAt: number | null;
+  /** Absolute deadline of the current phase; for `finished`, when the match is disposed. */
+  phaseEndsAt: number | null;
+  locked: boolean;
+  players: PlayerRecord[];
+  /** Answers to the current (or just revealed) question, by player id. */
+  answers: Record<string, AnswerRecord>;
+  hostConnected: boolean;
+  /** Since when nobody has been connected to the lobby (null when someone is). */
+  idleSince: number | null;
+  nextJoinOrder: number;
+  closedReason: string | null;
+}
+
+export type Effect =
+  | { kind: 'send'; to: ParticipantId; msg: ServerMessage }
+  /** To every connected participant; `personal` adds a `you` field for the ones it names. */
+  | { kind: 'broadcast'; msg: ServerMessage; personal?: ReadonlyMap<ParticipantId, object> }
+  /** Close that participant's connection after what was sent before. */
+  | { kind: 'drop'; to: ParticipantId; reason: string }
+  /** The match is over for good; everyone's connection closes. */
+  | { kind: 'closed'; reason: string };
+
+export type Failure = { ok: false; code: WsErrorCode };
+export type Done = { ok: true; effects: Effect[] };
+export type Attached = { ok: true; participantId: ParticipantId; effects: Effect[] };
+
+export const fail = (code: WsErrorCode): Failure => ({ ok: false, code });
+
+export type MatchStatus = 'lobby' | 'running' | 'finished';
+
+/**
+ * The one mapping from the engine's phases to the status that HTTP and the pool report
+ * (PROTOCOL.md `GET /matches/:id`): a closed match reads as finished, like one that ended.
+ */
+export function matchStatus(phase: Phase): MatchStatus {
+  if (phase === 'lobby') return 'lobby';
+  if (phase === 'finished' || phase === 'closed') return 'finished';
+  return 'running';
+}
+
+export function findPlayer(s: MatchSnapshot, id: string): PlayerRecord | undefined {
+  return s.players.find((p) => p.id === id);
+}
+
+/** Players currently holding a connection (the host not counted). */
+export function connectedPlayers(s: MatchSnapshot): number {
+  let n = 0;
+  for (const p of s.players) if (p.connected) n++;
+  return n;
+}
+
+/** A question's time limit as this match plays it (scaled), in ms. */
+export function questionLimitMs(s: MatchSnapshot, question: Question): number {
+  return Math.round(question.timeLimitSec * 1000 * s.timing.questionScale);
+}
