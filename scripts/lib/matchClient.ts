@@ -1,114 +1,112 @@
 /**
- * A scripted match client over a real WebSocket: joins (or resumes) and then plays by a
- * policy — answers each question after a drawn delay — while recording what it measures in
- * a shared LoadStats. The host is the same client with no answer policy.
+ * A scripted match participant over a real WebSocket, the one the load tool, the benchmark
+ * and the tests share: joins (or resumes), then plays by a policy, answering each question
+ * after a drawn delay, and reconnects with its token when its connection drops (how hard it
+ * tries is its `RetryPolicy`). What it measures goes to a `LoadStats`; what tests look at
+ * (acks, welcomes, standings, the messages) is kept on the client. The host is the same
+ * client without an answer policy.
  *
- * Every wait is bounded: connect attempts, reconnects and timeouts are counted and capped,
- * and `stop()` ends everything (timers and socket) within about a second.
+ * Every wait is bounded, and `stop()` ends everything (timers and socket) within about a second.
  */
 import { performance } from 'node:perf_hooks';
-import WebSocket, { type RawData } from 'ws';
-import type { LoadStats } from './stats';
-import { sleep } from './util';
-import type { AnswerAckMsg, AnyServerMsg, ClientMsg, ErrorMsg, FinishedMsg, QuestionMsg, RevealMsg, WelcomeMsg } from './wire';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClientMessage, RankedPlayer, ServerMessage } from '../../src/protocol/messages';
+import { type AnswerPolicy, Answerer } from './answerer';
+import { ConnectFailed, type MatchSocket as Socket, MatchSocket, type MessageOf, UpgradeRefused } from './matchSocket';
+import { type ConnectFailure, LOAD_RETRY, MAX_BACKOFF_MS, type RetryPolicy } from './retryPolicy';
+import { LoadStats } from './stats';
 
 export type Hello = { type: 'join'; name: string } | { type: 'resume'; token: string };
-
-export interface AnswerPolicy {
-  /** Delay (ms) between receiving question `index` and answering it. */
-  delayMs(index: number): number;
-  /** The choice for question `index` offering `choices` options. */
-  choose(index: number, choices: number): { choice: number; intendedCorrect: boolean };
-}
+type Welcome = MessageOf<'welcome'>;
 
 export interface ClientEvents {
   /**
    * `welcome` arrived (performance.now() = `atMs`): `resumed` is false for the first one
    * (join, or the host's resume) and true for every welcome after a reconnect.
    */
-  welcome?(client: ScriptedClient, msg: WelcomeMsg, resumed: boolean, atMs: number): void;
+  welcome?(client: MatchClient, msg: Welcome, resumed: boolean, atMs: number): void;
   /** A player received a question (`wallMs` = Date.now() at receipt). */
-  question?(client: ScriptedClient, msg: QuestionMsg, wallMs: number): void;
-  finished?(client: ScriptedClient, msg: FinishedMsg): void;
-  /** Any other message, after the client handled it. */
-  message?(client: ScriptedClient, msg: AnyServerMsg): void;
+  question?(client: MatchClient, msg: MessageOf<'question'>, wallMs: number): void;
+  finished?(client: MatchClient, standings: RankedPlayer[]): void;
+  /** Any message after `welcome`, once the client handled it. */
+  message?(client: MatchClient, msg: ServerMessage): void;
   /** The client is done for good: finished and closed, failed, kicked, or stopped. */
-  done?(client: ScriptedClient): void;
+  done?(client: MatchClient): void;
 }
 
-export interface ScriptedClientOptions {
+export interface MatchClientOptions {
   /** Full ws:// URL of the match, e.g. ws://127.0.0.1:3001/ws/matches/ABC234. */
   url: string;
   hello: Hello;
   role: 'player' | 'host';
-  stats: LoadStats;
+  /** Where the client's figures go (default: a stats of its own). */
+  stats?: LoadStats;
   answer?: AnswerPolicy;
+  /** Questions answered only once `release(index)` is called. */
+  hold?: Iterable<number>;
   events?: ClientEvents;
-  /** Upgrade + welcome must arrive within this (default 10 s). */
+  /** Upgrade, and then `welcome`, must each arrive within this (default 10 s). */
   connectTimeoutMs?: number;
-  /** Attempts per connect when the upgrade is refused with 503 or the socket resets (default 5). */
-  maxAttempts?: number;
-  /** Reconnects (with `resume`) after a joined socket drops unexpectedly (default 3). */
-  maxReconnects?: number;
+  retry?: RetryPolicy;
   /** Close the socket once `finished` arrives (default true). */
   closeOnFinish?: boolean;
+  /** Keep every message in `received` (default false: a load run has thousands of clients). */
+  keepMessages?: boolean;
 }
 
 type Phase = 'new' | 'connecting' | 'joined' | 'reconnecting' | 'done';
 
-interface PendingAnswer {
-  index: number;
-  choice: number;
-  /** performance.now() when sent; null while waiting for a socket. */
-  sentAt: number | null;
-  /** First sent once every expected player had joined. */
-  afterRamp: boolean;
-}
-
-type AttemptResult = { ok: true } | { ok: false; retry: boolean; retryAfterMs?: number };
-
-const RETRYABLE_CLOSE = new Set([1001, 1006, 1012, 1013]);
-
-export class ScriptedClient {
+export class MatchClient {
   phase: Phase = 'new';
   token: string | null = null;
   playerId: string | null = null;
   finished = false;
   /** Why the client ended, when it did. */
   endReason: string | null = null;
+  /** The server's reason when it ended this client's part (`match_closed`, `kicked`). */
+  closedReason: string | null = null;
+  standings: RankedPlayer[] | null = null;
+  readonly finalStandings: Promise<RankedPlayer[]>;
+  readonly welcomes: Welcome[] = [];
+  /** Every server message on every connection, in order (with `keepMessages`). */
+  readonly received: ServerMessage[] = [];
+  /** Welcomes after a reconnect. */
+  resumes = 0;
+  readonly name: string;
 
-  private ws: WebSocket | null = null;
+  private hello: Hello;
+  private socket: Socket | null = null;
   private stopping = false;
+  private readonly abort = new AbortController();
   private reconnectsLeft: number;
-  private answerTimer: NodeJS.Timeout | null = null;
-  private timerIndex = -1;
-  private pending: PendingAnswer | null = null;
-  /** Highest question index answered (acked or sent); -1 before any. */
-  private lastAnswered = -1;
-  private currentQuestion = -1;
+  /** Null for a host, or a player with no answer policy. */
+  private readonly answerer: Answerer | null;
   private readonly stats: LoadStats;
+  private readonly retry: RetryPolicy;
+  private resolveStandings!: (s: RankedPlayer[]) => void;
 
-  constructor(readonly opts: ScriptedClientOptions) {
-    this.stats = opts.stats;
-    this.reconnectsLeft = opts.maxReconnects ?? 3;
-  }
-
-  get isOpen(): boolean {
-    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  constructor(readonly o: MatchClientOptions) {
+    this.hello = o.hello;
+    this.name = o.hello.type === 'join' ? o.hello.name : o.role;
+    this.stats = o.stats ?? new LoadStats();
+    this.retry = o.retry ?? LOAD_RETRY;
+    this.reconnectsLeft = this.retry.reconnects;
+    this.answerer = o.answer ? new Answerer(o.answer, this.stats, (msg) => this.send(msg), o.hold) : null;
+    this.finalStandings = new Promise((resolve) => (this.resolveStandings = resolve));
   }
 
   /** Connects and says hello; true once `welcome` arrived. Never throws. */
   async connect(): Promise<boolean> {
     if (this.phase === 'done' || this.stopping) return false;
     this.phase = 'connecting';
-    const maxAttempts = this.opts.maxAttempts ?? 5;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const attempts = this.retry.attemptsPerConnect;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (this.stopping) break;
-      const result = await this.attempt();
-      if (result.ok) return true;
-      if (!result.retry || this.stopping || attempt === maxAttempts) break;
-      const backoff = result.retryAfterMs ?? Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      await sleep(Math.min(backoff, 5000));
+      const failure = await this.attempt();
+      if (failure === null) return true;
+      if (!this.retry.retryable(failure) || this.stopping || attempt === attempts) break;
+      const retryAfter = failure.kind === 'upgrade' ? failure.retryAfterMs : undefined;
+      await sleep(Math.min(retryAfter ?? this.retry.backoffMs(attempt), MAX_BACKOFF_MS));
     }
     if (this.stopping) {
       this.end('stopped');
@@ -116,154 +114,148 @@ export class ScriptedClient {
     }
     // A player that never joined failed to connect; one that dropped and could not resume is
     // counted through its close code.
-    if (this.opts.role === 'player' && this.token === null) this.stats.playersFailed++;
+    if (this.o.role === 'player' && this.token === null) this.stats.playersFailed++;
     this.end('connect failed');
     return false;
   }
 
-  send(msg: ClientMsg): boolean {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    const text = JSON.stringify(msg);
-    ws.send(text);
-    this.stats.messagesOut++;
-    this.stats.bytesOut += Buffer.byteLength(text);
-    return true;
+  /** `connect()` for a test: throws unless the client got its `welcome`. */
+  async connectOrThrow(): Promise<void> {
+    if (!(await this.connect())) throw new Error(`${this.name}: could not connect (${this.endReason ?? '?'})`);
   }
 
-  /** Ends the client: cancels timers, closes the socket (terminates it after `graceMs`). */
-  stop(graceMs = 1000): Promise<void> {
+  send(msg: ClientMessage): boolean {
+    return this.socket?.send(msg) ?? false;
+  }
+
+  /** questionIndex → choice, from every `answer_ack` (empty without an answer policy). */
+  get acks(): ReadonlyMap<number, number> {
+    return this.answerer?.acks ?? new Map();
+  }
+
+  /** Answers a held question now (or once it comes, or right after the next resume). */
+  release(questionIndex: number): void {
+    this.answerer?.release(questionIndex);
+  }
+
+  waitForAck(questionIndex: number, timeoutMs = 15_000): Promise<void> {
+    if (!this.answerer) return Promise.reject(new Error(`${this.name} does not answer`));
+    return this.answerer.waitForAck(questionIndex, timeoutMs, this.name);
+  }
+
+  /** Ends the client: cancels timers and connects, closes the socket (terminated after `graceMs`). */
+  async stop(graceMs = 1000): Promise<void> {
     this.stopping = true;
-    this.clearAnswerTimer();
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) {
-      this.end('stopped');
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, graceMs);
-      ws.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      else ws.close(1000, 'load test done');
-    });
+    this.answerer?.cancel();
+    this.abort.abort();
+    const socket = this.socket;
+    if (socket && !socket.closeInfo) await socket.closeWithin(graceMs, 'load test done');
+    this.end(this.finished ? 'finished' : 'stopped');
   }
 
   // ---- connection ------------------------------------------------------------------
 
-  private attempt(): Promise<AttemptResult> {
-    return new Promise<AttemptResult>((resolve) => {
-      const created = performance.now();
-      let openedAt = 0;
-      let settled = false;
-      let welcomed = false;
-      const settle = (r: AttemptResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timeout);
-        resolve(r);
-      };
-      const ws = new WebSocket(this.opts.url, {
-        perMessageDeflate: false,
-        handshakeTimeout: this.opts.connectTimeoutMs ?? 10_000,
-        maxPayload: 1024 * 1024,
+  /** One upgrade and hello; null once welcomed, else why not. */
+  private async attempt(): Promise<ConnectFailure | null> {
+    const timeoutMs = this.o.connectTimeoutMs ?? 10_000;
+    let settle!: (f: ConnectFailure | null) => void;
+    const settled = new Promise<ConnectFailure | null>((resolve) => (settle = resolve));
+    const at = { socket: null as Socket | null, welcomed: false, done: false };
+    const finish = (f: ConnectFailure | null) => {
+      if (at.done) return;
+      at.done = true;
+      settle(f);
+    };
+    let socket: Socket;
+    try {
+      socket = await MatchSocket.connect(this.o.url, {
+        handshakeTimeoutMs: timeoutMs,
+        keepMessages: false,
+        observer: this.stats,
+        signal: this.abort.signal,
+        onMessage: (msg) => {
+          if (at.welcomed) {
+            if (this.socket === at.socket) this.onMessage(msg);
+          } else this.beforeWelcome(msg, at.socket, finish, () => (at.welcomed = true));
+        },
+        onClose: ({ code }) => {
+          // A connect that failed before the upgrade is reported by MatchSocket.connect.
+          if (!at.socket) return;
+          if (!at.done) {
+            this.stats.error(`close:${code}`);
+            finish({ kind: 'closed', code });
+          } else if (at.welcomed && this.socket === at.socket) this.onClose(code);
+        },
       });
-      this.ws = ws;
-      const timeout = setTimeout(() => {
-        this.stats.error('connect:timeout');
-        settle({ ok: false, retry: false });
-        ws.terminate();
-      }, this.opts.connectTimeoutMs ?? 10_000);
-
-      ws.on('unexpected-response', (_req, res) => {
-        const status = res.statusCode ?? 0;
-        const retryAfter = Number(res.headers['retry-after']);
-        this.stats.error(`upgrade:${status}`);
-        res.resume();
-        settle({
-          ok: false,
-          retry: status === 503,
-          ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
-        });
-        ws.terminate();
-      });
-      ws.on('open', () => {
-        openedAt = performance.now();
-        this.stats.handshake.record(openedAt - created);
-        this.send(this.opts.hello);
-      });
-      ws.on('message', (data: RawData, isBinary: boolean) => {
-        const msg = this.decode(data, isBinary);
-        if (!msg) return;
-        if (msg.type === 'welcome' && !settled) {
-          this.stats.connect.record(performance.now() - openedAt);
-          welcomed = true;
-          this.onWelcome(msg as unknown as WelcomeMsg);
-          settle({ ok: true });
-          return;
-        }
-        if (!settled && msg.type === 'error') {
-          const err = msg as unknown as ErrorMsg;
-          this.stats.error(`ws:${err.code}`);
-          if (err.ref === 'join' || err.ref === 'resume') {
-            // NAME_TAKEN, MATCH_FULL, TOKEN_INVALID…: retrying will not help.
-            settle({ ok: false, retry: false });
-            ws.close(1000);
-          }
-          return;
-        }
-        this.onMessage(msg);
-      });
-      ws.on('error', (err: Error & { code?: string }) => {
-        if (!settled) {
-          // Errors after unexpected-response/terminate are the echo of our own abort.
-          this.stats.error(`connect:${err.code ?? 'error'}`);
-          settle({ ok: false, retry: err.code === 'ECONNRESET' });
-        }
-      });
-      ws.on('close', (code: number) => {
-        if (!settled) {
-          if (openedAt > 0) this.stats.error(`close:${code}`);
-          settle({ ok: false, retry: RETRYABLE_CLOSE.has(code) && openedAt > 0 });
-          return;
-        }
-        if (welcomed && this.ws === ws) this.onClose(code);
-      });
-    });
+    } catch (err) {
+      if (err instanceof UpgradeRefused) {
+        this.stats.error(`upgrade:${err.status}`);
+        return { kind: 'upgrade', status: err.status, ...(err.retryAfterMs ? { retryAfterMs: err.retryAfterMs } : {}) };
+      }
+      const code = err instanceof ConnectFailed ? err.code : 'ERROR';
+      if (code !== 'ABORTED') this.stats.error(code === 'TIMEOUT' ? 'connect:timeout' : `connect:${code}`);
+      return { kind: 'network', code };
+    }
+    at.socket = socket;
+    this.stats.handshake.record(socket.handshakeMs);
+    if (socket.closeInfo) {
+      // Closed in the moment between the upgrade and this line.
+      this.stats.error(`close:${socket.closeInfo.code}`);
+      return { kind: 'closed', code: socket.closeInfo.code };
+    }
+    const openedAt = performance.now();
+    const timer = setTimeout(() => {
+      this.stats.error('connect:timeout');
+      finish({ kind: 'network', code: 'TIMEOUT' });
+      socket.terminate();
+    }, timeoutMs);
+    const onStop = () => socket.terminate();
+    this.abort.signal.addEventListener('abort', onStop, { once: true });
+    socket.send(this.hello);
+    const failure = await settled;
+    clearTimeout(timer);
+    this.abort.signal.removeEventListener('abort', onStop);
+    if (failure === null) this.stats.connect.record(performance.now() - openedAt);
+    return failure;
   }
 
-  private decode(data: RawData, isBinary: boolean): AnyServerMsg | null {
-    const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    this.stats.messagesIn++;
-    this.stats.bytesIn += buf.length;
-    if (isBinary) {
-      this.stats.error('client:binary-frame');
-      return null;
+  /** What arrives between hello and `welcome`: the welcome, or why there is none. */
+  private beforeWelcome(msg: ServerMessage, socket: Socket | null, finish: (f: ConnectFailure | null) => void, welcomed: () => void): void {
+    if (this.o.keepMessages) this.received.push(msg);
+    if (msg.type === 'welcome' && socket) {
+      welcomed();
+      this.socket = socket;
+      finish(null);
+      this.onWelcome(msg);
+      return;
     }
-    try {
-      const msg = JSON.parse(buf.toString('utf8')) as AnyServerMsg;
-      if (typeof msg !== 'object' || msg === null || typeof msg.type !== 'string') throw new Error('no type');
-      return msg;
-    } catch {
-      this.stats.error('client:bad-json');
-      return null;
+    if (msg.type === 'match_closed' || msg.type === 'kicked') {
+      // A match closed for good answers a resume with this instead of a welcome.
+      this.stats.error(`ws:${msg.type}`);
+      this.closedReason = msg.reason;
+      finish({ kind: 'refused', code: msg.type });
+      return;
+    }
+    if (msg.type === 'error') {
+      this.stats.error(`ws:${msg.code}`);
+      if (msg.ref === 'join' || msg.ref === 'resume') {
+        // Retrying will not help.
+        finish({ kind: 'refused', code: msg.code });
+        socket?.close(1000);
+      }
     }
   }
 
   private onClose(code: number): void {
     this.markDisconnected();
-    this.clearAnswerTimer();
+    this.answerer?.cancel();
     if (this.finished || this.stopping) {
       this.end(this.finished ? 'finished' : 'stopped');
       return;
     }
     this.stats.error(`close:${code}`);
-    if (this.token && this.reconnectsLeft > 0 && code !== 1008 && code !== 1009) {
+    // 1008/1009: the server closed us for what we sent; a resume would be closed the same way.
+    if (this.token && this.reconnectsLeft > 0 && !this.closedReason && code !== 1008 && code !== 1009) {
       this.reconnectsLeft--;
       this.phase = 'reconnecting';
       void this.reconnect();
@@ -273,9 +265,9 @@ export class ScriptedClient {
   }
 
   private async reconnect(): Promise<void> {
-    await sleep(100 + Math.random() * 400);
+    await sleep(this.retry.reconnectDelayMs());
     if (this.stopping || !this.token) return this.end('stopped');
-    this.opts.hello = { type: 'resume', token: this.token };
+    this.hello = { type: 'resume', token: this.token };
     this.stats.reconnects++;
     // connect() counts a failure and ends the client itself.
     await this.connect();
@@ -286,153 +278,86 @@ export class ScriptedClient {
     this.markDisconnected();
     this.phase = 'done';
     this.endReason = reason;
-    this.clearAnswerTimer();
-    this.opts.events?.done?.(this);
+    this.answerer?.cancel();
+    this.o.events?.done?.(this);
   }
 
   private markDisconnected(): void {
     if (this.phase !== 'joined') return;
-    if (this.opts.role === 'player') this.stats.playersConnected--;
+    if (this.o.role === 'player') this.stats.playersConnected--;
     this.phase = 'connecting';
   }
 
   // ---- messages --------------------------------------------------------------------
 
-  private onWelcome(msg: WelcomeMsg): void {
+  private onWelcome(msg: Welcome): void {
     const at = performance.now();
     const first = this.token === null;
     this.token = msg.token;
     this.playerId = msg.you.playerId ?? null;
     this.phase = 'joined';
-    if (this.opts.role === 'player') {
+    this.welcomes.push(msg);
+    if (!first) this.resumes++;
+    if (this.o.role === 'player') {
       this.stats.playersConnected++;
       if (first) this.stats.playersJoined++;
     }
-    this.opts.events?.welcome?.(this, msg, !first, at);
+    this.o.events?.welcome?.(this, msg, !first, at);
     const state = msg.state;
     if (state.phase === 'finished') {
-      this.onFinished({ type: 'finished', standings: [] });
+      this.onFinished(state.standings ?? []);
       return;
     }
-    const q = state.question;
-    if (state.phase !== 'question' || !q || !this.opts.answer) return;
-    this.currentQuestion = q.index;
-    const recorded = state.you?.answer;
-    if (this.pending && this.pending.index === q.index) {
-      // Sent before the drop, or waiting for a socket: send (again). The same answer is re-acked.
-      if (this.pending.sentAt !== null) this.stats.answersResent++;
-      this.transmit(this.pending);
-    } else if (!recorded && q.index > this.lastAnswered && this.timerIndex !== q.index) {
-      this.scheduleAnswer(q.index, q.choices.length);
-    }
+    this.answerer?.onWelcome(state);
   }
 
-  private onMessage(msg: AnyServerMsg): void {
+  private onMessage(msg: ServerMessage): void {
+    if (this.o.keepMessages) this.received.push(msg);
     switch (msg.type) {
       case 'question':
-        this.onQuestion(msg as unknown as QuestionMsg);
+        this.onQuestion(msg);
         break;
       case 'answer_ack':
-        this.onAck(msg as unknown as AnswerAckMsg);
+        this.answerer?.onAck(msg);
         break;
       case 'reveal':
-        this.onReveal(msg as unknown as RevealMsg);
+        this.answerer?.onReveal(msg);
         break;
       case 'finished':
-        this.onFinished(msg as unknown as FinishedMsg);
+        this.onFinished(msg.standings);
         break;
-      case 'error': {
-        const err = msg as unknown as ErrorMsg;
-        this.stats.error(`ws:${err.code}`);
-        if (err.ref === 'answer' && this.pending && this.pending.sentAt !== null) {
-          this.stats.answersRejected++;
-          this.pending = null;
-        }
+      case 'error':
+        this.stats.error(`ws:${msg.code}`);
+        if (msg.ref === 'answer') this.answerer?.onRejected();
         break;
-      }
       case 'kicked':
       case 'match_closed':
         this.stats.error(`ws:${msg.type}`);
-        this.reconnectsLeft = 0;
+        this.closedReason = msg.reason;
         break;
       default:
         break;
     }
-    this.opts.events?.message?.(this, msg);
+    this.o.events?.message?.(this, msg);
   }
 
-  private onQuestion(q: QuestionMsg): void {
+  private onQuestion(q: MessageOf<'question'>): void {
     const wall = Date.now();
-    this.currentQuestion = q.index;
-    if (this.opts.role !== 'player') return;
+    if (this.o.role !== 'player') return;
     this.stats.questionsReceived++;
     this.stats.fanout.record(wall - q.startsAt);
     if (this.stats.rampDone) this.stats.fanoutAfterRamp.record(wall - q.startsAt);
-    this.opts.events?.question?.(this, q, wall);
-    if (this.opts.answer && q.index > this.lastAnswered) this.scheduleAnswer(q.index, q.choices.length);
+    this.o.events?.question?.(this, q, wall);
+    this.answerer?.onQuestion(q);
   }
 
-  private scheduleAnswer(index: number, choices: number): void {
-    const policy = this.opts.answer;
-    if (!policy) return;
-    this.clearAnswerTimer();
-    this.timerIndex = index;
-    this.answerTimer = setTimeout(() => {
-      this.answerTimer = null;
-      this.timerIndex = -1;
-      if (this.stopping || this.currentQuestion !== index) return;
-      const { choice, intendedCorrect } = policy.choose(index, choices);
-      if (intendedCorrect) this.stats.answersIntendedCorrect++;
-      this.lastAnswered = index;
-      this.pending = { index, choice, sentAt: null, afterRamp: false };
-      this.transmit(this.pending);
-    }, Math.max(0, policy.delayMs(index)));
-  }
-
-  private transmit(p: PendingAnswer): void {
-    const first = p.sentAt === null;
-    if (this.send({ type: 'answer', questionIndex: p.index, choice: p.choice })) {
-      p.sentAt = performance.now();
-      if (first) {
-        this.stats.answersSent++;
-        p.afterRamp = this.stats.rampDone;
-      }
-    }
-  }
-
-  private onAck(ack: AnswerAckMsg): void {
-    const p = this.pending;
-    if (!p || p.index !== ack.questionIndex || p.sentAt === null) return;
-    const ms = performance.now() - p.sentAt;
-    this.stats.ack.record(ms);
-    if (p.afterRamp) this.stats.ackAfterRamp.record(ms);
-    this.stats.answersAcked++;
-    this.pending = null;
-  }
-
-  private onReveal(r: RevealMsg): void {
-    if (this.timerIndex === r.questionIndex) {
-      this.clearAnswerTimer();
-      this.stats.answersMissed++;
-    }
-    if (this.pending && this.pending.index === r.questionIndex) {
-      // The server acks before it reveals; an answer still unacked here was lost.
-      this.stats.error('client:unacked-at-reveal');
-      this.pending = null;
-    }
-  }
-
-  private onFinished(msg: FinishedMsg): void {
+  private onFinished(standings: RankedPlayer[]): void {
     if (this.finished) return;
     this.finished = true;
-    this.clearAnswerTimer();
-    this.opts.events?.finished?.(this, msg);
-    if (this.opts.closeOnFinish ?? true) this.ws?.close(1000, 'finished');
-  }
-
-  private clearAnswerTimer(): void {
-    if (this.answerTimer) clearTimeout(this.answerTimer);
-    this.answerTimer = null;
-    this.timerIndex = -1;
+    this.standings = standings;
+    this.resolveStandings(standings);
+    this.answerer?.cancel();
+    this.o.events?.finished?.(this, standings);
+    if (this.o.closeOnFinish ?? true) this.socket?.close(1000, 'finished');
   }
 }
