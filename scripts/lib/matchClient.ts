@@ -211,6 +211,7 @@ export class MatchClient {
     }, timeoutMs);
     const onStop = () => socket.terminate();
     this.abort.signal.addEventListener('abort', onStop, { once: true });
+    if (this.abort.signal.aborted) onStop(); // stopped while the upgrade completed
     socket.send(this.hello);
     const failure = await settled;
     clearTimeout(timer);

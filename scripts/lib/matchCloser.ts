@@ -71,7 +71,7 @@ async function playToEnd(match: CreatedMatch, wsBase: string, timeoutMs: number)
 }
 
 /**
- * Ends every match of `matches` that is not over yet (at most 10 at once), within about
+ * Ends every match of `matches` that is not over yet (at most 50 at once), within about
  * `timeoutMs`. `knownOver` lists matches the caller saw finish, which need no request.
  */
 export async function endMatches(
@@ -80,7 +80,7 @@ export async function endMatches(
 ): Promise<EndedMatches> {
   const result: EndedMatches = { ended: [], alreadyOver: [], failed: [] };
   const timeoutMs = o.timeoutMs ?? 20_000;
-  const limiter = new Semaphore(10);
+  const limiter = new Semaphore(50);
   const status = async (id: string) => fetchMatchStatus(o.httpBase, id).catch((err: unknown) => `unknown (${(err as Error).message})`);
   await Promise.all(
     matches.map((m) =>
