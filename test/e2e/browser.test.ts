@@ -4,11 +4,11 @@
  * browser contexts play to the podium; the same with the worker killed mid-question; a hostile
  * name; and the operators' dashboard. Screenshots of every screen go to test-artifacts/.
  */
-import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { freePort } from '../../scripts/lib/ports';
 import { ROOT } from '../../scripts/lib/repoRoot';
 import { eventually, ProcessGroup } from '../helpers/processes';

@@ -3,8 +3,8 @@
  * pool master), and a short match played through it: the match must be served by a forked
  * worker, which proves dev workers compile their own TypeScript instead of spinning.
  */
-import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { afterAll, expect, it } from 'vitest';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { freePort } from '../../scripts/lib/ports';
 import { eventually, ProcessGroup } from '../helpers/processes';
 import { pidsHoldingConnection } from '../helpers/sockets';

@@ -3,8 +3,8 @@
  * (WORKER_POOL_SUMMARY.md "Testing Scenarios"), capacity, socket routing and worker death,
  * all checked through /workers/stats, /metrics and the OS.
  */
-import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pidAlive as alive } from '../../scripts/lib/processTree';
 import { eventually, ProcessGroup } from '../helpers/processes';

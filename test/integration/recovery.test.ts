@@ -6,8 +6,8 @@
  * points where a crash shifts timing: correct answers are sent on receipt of the question
  * (t of a few ms out of 60 s scores 1000), and answers held across a crash are wrong (0).
  */
-import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AnswerPolicy } from '../../scripts/lib/answerer';
 import { MatchClient } from '../../scripts/lib/matchClient';
