@@ -17,7 +17,7 @@ import { crashSettings, crashSweep } from './bench/crash';
 import { machineInfo } from './bench/machine';
 import { writeReport } from './bench/report';
 import type { BenchResults } from './bench/results';
-import { waitForQuiet } from './bench/procfs';
+import { waitForQuiet } from './bench/cpuWindow';
 import { ensureBuilt } from './bench/servers';
 import { type SweepContext, floorSweep, heavySweep, seedSweep, sweepSettings } from './bench/sweeps';
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../lib/args';
-import { ROOT } from './servers';
+import { ROOT } from '../lib/repoRoot';
 
 export const SWEEPS = ['seed', 'heavy', 'floor', 'crash'] as const;
 export type SweepName = (typeof SWEEPS)[number];

@@ -5,15 +5,8 @@
  * whatever is still running. Nothing is ever signalled by name, only by the recorded pids.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { sleep } from '../lib/util';
-import { startTimeOf } from './procfs';
-
-export interface ProcId {
-  pid: number;
-  /** Field 22 of /proc/<pid>/stat: tells a process apart from a later one with the same pid. */
-  startTime: string;
-}
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ProcId, descendants, killProcessTreeNow, procId, stopProcessTree } from '../lib/processTree';
 
 export interface Child {
   name: string;
@@ -22,66 +15,6 @@ export interface Child {
   /** Exit code (or signal name) once exited. */
   exited: Promise<string>;
   hasExited(): boolean;
-}
-
-/** The pid together with its start time, or null when no such process exists. */
-export function procId(pid: number): ProcId | null {
-  const startTime = startTimeOf(pid);
-  return startTime === null ? null : { pid, startTime };
-}
-
-/** True while the very process `id` names is alive (and not a zombie). */
-export function isAlive(id: ProcId): boolean {
-  if (startTimeOf(id.pid) !== id.startTime) return false;
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${id.pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** Children, grandchildren… of `pid`, from /proc/<pid>/task/<tid>/children (bounded depth and count). */
-export function descendants(pid: number): ProcId[] {
-  const out: ProcId[] = [];
-  let frontier = [pid];
-  for (let depth = 0; depth < 4 && frontier.length > 0 && out.length < 512; depth++) {
-    const next: number[] = [];
-    for (const parent of frontier) {
-      let tids: string[] = [];
-      try {
-        tids = readdirSync(`/proc/${parent}/task`);
-      } catch {
-        continue;
-      }
-      for (const tid of tids) {
-        try {
-          for (const c of readFileSync(`/proc/${parent}/task/${tid}/children`, 'utf8').split(' ')) {
-            const child = Number(c);
-            const id = Number.isInteger(child) && child > 0 ? procId(child) : null;
-            if (id) {
-              out.push(id);
-              next.push(child);
-            }
-          }
-        } catch {
-          // the task ended meanwhile
-        }
-      }
-    }
-    frontier = next;
-  }
-  return out;
-}
-
-/** Sends `signal` to the process `id` names, only if it is still that process. */
-export function signalProc(id: ProcId, signal: NodeJS.Signals): boolean {
-  if (!isAlive(id)) return false;
-  try {
-    process.kill(id.pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 class Children {
@@ -119,28 +52,22 @@ class Children {
   }
 
   /**
-   * SIGTERM to the child, then SIGKILL to it and to every descendant still alive after
-   * `graceMs`. Resolves once all of them are gone (bounded: gives up after 5 s more).
+   * SIGTERM to the child alone (a pool master stops its own workers), then SIGKILL to it and
+   * to every descendant still alive after `graceMs`. Resolves once all of them are gone.
    */
   async stop(child: Child, graceMs = 5000): Promise<void> {
     this.noteFamily(child);
-    const fam = [...(this.family.get(child)?.values() ?? [])];
-    if (!child.hasExited()) signalProc(child.id, 'SIGTERM');
-    await Promise.race([child.exited, sleep(graceMs)]);
-    if (!child.hasExited()) signalProc(child.id, 'SIGKILL');
-    for (const d of fam) signalProc(d, 'SIGKILL');
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && (!child.hasExited() || fam.some(isAlive))) await sleep(20);
+    await stopProcessTree(child.hasExited() ? [] : [child.id], { graceMs, known: this.family.get(child)?.values() ?? [] });
+    // An exit the kernel reported is seen by Node a moment later.
+    await Promise.race([child.exited, sleep(1000)]);
     this.family.delete(child);
   }
 
   /** SIGKILL to every child and descendant still running: for exit paths, synchronous. */
   killAllNow(): void {
-    for (const child of this.live) {
-      this.noteFamily(child);
-      signalProc(child.id, 'SIGKILL');
-    }
-    for (const fam of this.family.values()) for (const d of fam.values()) signalProc(d, 'SIGKILL');
+    for (const child of this.live) this.noteFamily(child);
+    killProcessTreeNow([...this.live].map((c) => c.id));
+    for (const fam of this.family.values()) killProcessTreeNow(fam.values());
   }
 
   async stopAll(): Promise<void> {

@@ -3,18 +3,20 @@
  * has the first question, the worker is SIGKILLed and each player's time from the kill to
  * the `welcome` that answers its `resume` is measured. Fresh pool and matches per kill.
  *
- * The players run in this process (scripts/lib MatchRun/ScriptedClient, which reconnect and
+ * The players run in this process (scripts/lib MatchRun/MatchClient, which reconnect and
  * resume by themselves), so the kill and every welcome are timed on one clock.
  */
 import { performance } from 'node:perf_hooks';
 import { MatchRun } from '../lib/matchRun';
-import type { ScriptedClient } from '../lib/playerClient';
+import { fetchWorkerStats } from '../lib/matchServiceApi';
+import type { MatchClient } from '../lib/matchClient';
 import { generateQuiz } from '../lib/quizGen';
 import { LoadStats } from '../lib/stats';
-import { Semaphore, parseDistribution, sleep } from '../lib/util';
-import { descendants, signalProc } from './children';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Semaphore, parseDistribution } from '../lib/util';
+import { descendants, signalProc } from '../lib/processTree';
 import { type CrashKill, percentile } from './results';
-import { type Server, startMatchServer, stopServer, workerStats } from './servers';
+import { type Server, startMatchServer, stopServer } from './servers';
 import type { SweepContext } from './sweeps';
 
 export const CRASH = {
@@ -51,7 +53,7 @@ async function oneKill(ctx: SweepContext, kill: number, size: { matches: number;
   const limiter = new Semaphore(50);
   const answerTime = parseDistribution(CRASH.answerTime);
   const quiz = generateQuiz(CRASH.questions, CRASH.questionTimeSec);
-  const resumedAfter = new Map<ScriptedClient, number>();
+  const resumedAfter = new Map<MatchClient, number>();
   let killAt: number | null = null;
   let pool: Server | null = null;
   const runs: MatchRun[] = [];
@@ -96,7 +98,7 @@ async function oneKill(ctx: SweepContext, kill: number, size: { matches: number;
     }
     await sleep(CRASH.killAfterMs);
 
-    const owners = (await workerStats(pool)).workers.filter((w) => w.matches.length > 0);
+    const owners = (await fetchWorkerStats(pool.url)).workers.filter((w) => w.matches.length > 0);
     if (owners.length !== 1) result.note = `matches were on ${owners.length} workers; killed the first`;
     const owner = owners[0];
     const victim = owner ? descendants(pool.child.id.pid).find((d) => d.pid === owner.pid) : undefined;

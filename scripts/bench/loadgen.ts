@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { LoadSummary } from '../lib/report';
 import { children } from './children';
-import { ROOT } from './servers';
+import { ROOT } from '../lib/repoRoot';
 
 export interface LoadRequest {
   url: string;

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from './servers';
+import { ROOT } from '../lib/repoRoot';
 
 export interface MachineInfo {
   date: string;

@@ -8,11 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { requestJson } from '../lib/http';
-import { sleep } from '../lib/util';
+import { fetchWorkerStats } from '../lib/matchServiceApi';
+import { freePort } from '../lib/ports';
+import { ROOT } from '../lib/repoRoot';
 import { type Child, children } from './children';
-
-export const ROOT = path.resolve(__dirname, '..', '..');
 
 export type ServerKind = 'single' | 'pool' | 'floor';
 
@@ -42,20 +43,6 @@ export interface Redis {
   port: number;
   child: Child;
   logFile: string;
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (the kernel's pick). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs `npm run build` when dist/ lacks an entry point. Returns what it did, for the report. */
@@ -223,26 +210,12 @@ export async function startRedis(outDir: string): Promise<Redis> {
   return { url: `redis://127.0.0.1:${port}`, port, child, logFile: log.file };
 }
 
-export interface WorkerInfo {
-  workerId: number;
-  pid: number;
-  players: number;
-  matches: string[];
-}
-
-/** GET /workers/stats (every server here answers it; the floor server lists itself). */
-export async function workerStats(s: Server): Promise<{ totalMatches: number; workers: WorkerInfo[] }> {
-  const res = await requestJson('GET', `${s.url}/workers/stats`, undefined, 5000);
-  if (res.status !== 200) throw new Error(`GET ${s.url}/workers/stats answered ${res.status}`);
-  return res.body as { totalMatches: number; workers: WorkerInfo[] };
-}
-
 /** Waits (bounded) until the server hosts no match, so the next run starts from empty. */
 export async function waitDrained(s: Server, timeoutMs = 15_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      if ((await workerStats(s)).totalMatches === 0) return true;
+      if ((await fetchWorkerStats(s.url)).totalMatches === 0) return true;
     } catch {
       // retry
     }

@@ -4,11 +4,13 @@
  * floor (the bare-`ws` floor server vs the pool on the same 1-question-per-second pattern).
  * Each measured run is one spawn of scripts/loadtest.ts; see `measure`.
  */
+import { fetchWorkerStats } from '../lib/matchServiceApi';
 import { ProcSampler } from '../lib/procSampler';
 import type { BenchOptions, SweepName } from './args';
-import { children, descendants } from './children';
+import { descendants } from '../lib/processTree';
+import { children } from './children';
 import { type LoadRequest, loadCommand, runLoad } from './loadgen';
-import { CpuWindow } from './procfs';
+import { CpuWindow } from './cpuWindow';
 import { ServerWatch } from './watch';
 import { type BenchResults, type RunRecord, toRecord } from './results';
 import {
@@ -19,7 +21,6 @@ import {
   startRedis,
   stopServer,
   waitDrained,
-  workerStats,
 } from './servers';
 
 export interface SweepContext {
@@ -89,7 +90,7 @@ export function sweepSettings(quick: boolean): Record<Exclude<SweepName, 'crash'
 async function serverPids(s: Server): Promise<number[]> {
   const pids = new Set([s.child.id.pid]);
   try {
-    for (const w of (await workerStats(s)).workers) if (typeof w.pid === 'number') pids.add(w.pid);
+    for (const w of (await fetchWorkerStats(s.url)).workers) if (typeof w.pid === 'number') pids.add(w.pid);
   } catch {
     // the spawned process alone
   }

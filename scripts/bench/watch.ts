@@ -4,7 +4,8 @@
  * many players one worker held at the peak. Bounded: it stops when told, or after `maxMs`.
  */
 import { performance } from 'node:perf_hooks';
-import { type Server, workerStats } from './servers';
+import { fetchWorkerStats } from '../lib/matchServiceApi';
+import type { Server } from './servers';
 
 export interface WatchResult {
   /** ms after the watch started when connected players first reached the target; null if never. */
@@ -35,7 +36,7 @@ export class ServerWatch {
     if (this.busy || !this.timer) return;
     this.busy = true;
     try {
-      const stats = await workerStats(this.server);
+      const stats = await fetchWorkerStats(this.server.url);
       const at = performance.now() - this.t0;
       const total = stats.workers.reduce((a, w) => a + (w.players ?? 0), 0);
       this.result.samples++;

@@ -4,7 +4,8 @@
  * of these side by side; a benchmark script can reuse it directly.
  */
 import { HttpFailure, expectStatus, requestJson } from './http';
-import { type AnswerPolicy, type ClientEvents, ScriptedClient } from './playerClient';
+import type { AnswerPolicy } from './answerer';
+import { type ClientEvents, MatchClient } from './matchClient';
 import type { LoadStats } from './stats';
 import type { Semaphore } from './util';
 import { randomInt } from './util';
@@ -34,8 +35,8 @@ export class MatchRun {
   started = false;
   finished = false;
   done = false;
-  readonly players: ScriptedClient[] = [];
-  host: ScriptedClient | null = null;
+  readonly players: MatchClient[] = [];
+  host: MatchClient | null = null;
   /** Per question index: [first, last] Date.now() of receipt across players. */
   private readonly receipt = new Map<number, [number, number]>();
   private settledPlayers = 0;
@@ -63,7 +64,7 @@ export class MatchRun {
     const timeout = this.o.connectTimeoutMs ?? 10_000;
     const stats = this.o.stats;
 
-    this.host = new ScriptedClient({
+    this.host = new MatchClient({
       url,
       hello: { type: 'resume', token: created.hostToken },
       role: 'host',
@@ -75,7 +76,7 @@ export class MatchRun {
     const policy = this.policy();
     for (let i = 0; i < this.o.players; i++) {
       this.players.push(
-        new ScriptedClient({
+        new MatchClient({
           url,
           hello: { type: 'join', name: `p${this.o.index}-${i}` },
           role: 'player',

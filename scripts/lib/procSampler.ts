@@ -5,9 +5,8 @@
  * A process is identified by pid *and* start time, so a pid reused by another process after
  * a worker restart is tracked as a new entry rather than mixed into the old one.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { readProcStat, readRssKiB, ticksPerSecond } from './procfs';
 
 export interface ProcTarget {
   pid: number;
@@ -40,52 +39,6 @@ interface Tracked {
   alive: boolean;
 }
 
-interface StatReading {
-  ticks: number;
-  startTime: string;
-}
-
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-function readStat(pid: number): StatReading | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime = field 14, stime = field 15, starttime = field 22.
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    const startTime = fields[19] ?? '';
-    if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
-    return { ticks: utime + stime, startTime };
-  } catch {
-    return null;
-  }
-}
-
-function readRssKiB(pid: number): number | null {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-export function procAvailable(): boolean {
-  return existsSync('/proc/self/stat');
-}
-
 export class ProcSampler {
   private readonly tracked = new Map<string, Tracked>();
   private timer: NodeJS.Timeout | null = null;
@@ -97,7 +50,7 @@ export class ProcSampler {
   add(targets: ProcTarget[]): void {
     for (const t of targets) {
       if (!Number.isInteger(t.pid) || t.pid <= 0) continue;
-      const stat = readStat(t.pid);
+      const stat = readProcStat(t.pid);
       if (!stat) continue;
       const key = `${t.pid}:${stat.startTime}`;
       const existing = this.tracked.get(key);
@@ -110,7 +63,7 @@ export class ProcSampler {
         pid: t.pid,
         label: t.label,
         startTime: stat.startTime,
-        lastTicks: stat.ticks,
+        lastTicks: stat.ownTicks,
         lastAt: performance.now(),
         cpuSum: 0,
         cpuMax: 0,
@@ -138,15 +91,15 @@ export class ProcSampler {
     const now = performance.now();
     for (const t of this.tracked.values()) {
       if (!t.alive) continue;
-      const stat = readStat(t.pid);
+      const stat = readProcStat(t.pid);
       if (!stat || stat.startTime !== t.startTime) {
         t.alive = false;
         continue;
       }
       const elapsedSec = (now - t.lastAt) / 1000;
       if (elapsedSec <= 0.05) continue;
-      const pct = ((stat.ticks - t.lastTicks) / this.hz / elapsedSec) * 100;
-      t.lastTicks = stat.ticks;
+      const pct = ((stat.ownTicks - t.lastTicks) / this.hz / elapsedSec) * 100;
+      t.lastTicks = stat.ownTicks;
       t.lastAt = now;
       t.cpuSum += pct;
       t.samples++;

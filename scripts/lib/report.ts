@@ -1,6 +1,7 @@
 /** The load run's summary: one shape for the JSON output and the human-readable table. */
 import type { HistogramSummary } from './histogram';
 import type { ProcSummary } from './procSampler';
+import type { Capacity } from './matchServiceApi';
 import type { LatencyKey } from './stats';
 import { formatBytes } from './util';
 
@@ -27,7 +28,8 @@ export interface LoadSummary {
   outcome: Outcome;
   exitCode: number;
   elapsedMs: number;
-  matches: { requested: number; created: number; started: number; finished: number };
+  /** `planned`: what the run played, fewer than `requested` when the service had no room. */
+  matches: { requested: number; planned: number; created: number; started: number; finished: number };
   players: { requested: number; joined: number; failed: number; reconnects: number };
   answers: { sent: number; acked: number; intendedCorrect: number; rejected: number; resent: number; missed: number };
   questionsReceived: number;
@@ -35,6 +37,11 @@ export interface LoadSummary {
   latency: Record<LatencyKey, HistogramSummary>;
   errors: Record<string, number>;
   setupErrors: string[];
+  notes: string[];
+  /** The service's room when the run began (null: unknown, or no limit). */
+  capacity: Capacity | null;
+  /** The matches it created, once it ended them: null when it created none. */
+  cleanup: { ended: number; alreadyOver: number; failed: string[] } | null;
   processes: ProcSummary[];
 }
 
@@ -64,8 +71,13 @@ export function formatTable(s: LoadSummary): string {
   lines.push(`Load test against ${s.target}: ${c.matches} matches x ${c.players} players, ${quiz}, answers ${c.answerTime}`);
   lines.push(`Outcome   ${s.outcome} after ${(s.elapsedMs / 1000).toFixed(1)} s (limit ${c.durationSec} s), exit ${s.exitCode}`);
   lines.push(
-    `Matches   created ${s.matches.created}/${s.matches.requested}  started ${s.matches.started}  finished ${s.matches.finished}`,
+    `Matches   created ${s.matches.created}/${s.matches.requested}  started ${s.matches.started}  finished ${s.matches.finished}` +
+      (s.matches.planned < s.matches.requested ? `  (the service had room for ${s.matches.planned})` : ''),
   );
+  if (s.cleanup) {
+    const failed = s.cleanup.failed.length > 0 ? `  NOT ENDED ${s.cleanup.failed.length}: ${s.cleanup.failed.join('; ')}` : '';
+    lines.push(`Cleanup   played to the end ${s.cleanup.ended}  already over ${s.cleanup.alreadyOver}${failed}`);
+  }
   lines.push(
     `Players   joined ${s.players.joined}/${s.players.requested}  failed ${s.players.failed}  reconnects ${s.players.reconnects}`,
   );
@@ -90,6 +102,7 @@ export function formatTable(s: LoadSummary): string {
     for (const [k, v] of errs) lines.push(`  ${pad(k, 32, true)}${pad(v, 8)}`);
   }
   for (const e of s.setupErrors) lines.push(`  setup: ${e}`);
+  for (const n of s.notes) lines.push(`Note      ${n}`);
   if (s.processes.length > 0) {
     lines.push('');
     lines.push(`${pad('process', 14, true)}${pad('pid', 9)}${pad('samples', 9)}${pad('cpu avg%', 10)}${pad('cpu max%', 10)}${pad('rss max MiB', 13)}`);

@@ -1,30 +1,31 @@
 /**
  * Everything a load run measures, in one place the scripted clients write to. All counters
- * are plain numbers and all latencies go to fixed-size histograms, so recording costs no
- * allocation on the hot path.
+ * are plain numbers and all latencies go to Node's HDR histograms (lib/histogram), so
+ * recording costs no allocation on the hot path.
  */
-import { Histogram, type HistogramSummary } from './histogram';
+import { type HistogramSummary, LatencyHistogram } from './histogram';
+import type { TrafficObserver } from './matchSocket';
 
 export type LatencyKey = 'fanoutMs' | 'ackMs' | 'fanoutAfterRampMs' | 'ackAfterRampMs' | 'connectMs' | 'handshakeMs' | 'spreadMs';
 
-export class LoadStats {
+export class LoadStats implements TrafficObserver {
   /** Date.now() at receipt − the question's `startsAt` (same machine clock), per player. */
-  readonly fanout = new Histogram();
+  readonly fanout = new LatencyHistogram();
   /** answer sent → answer_ack received (performance.now), per answer. */
-  readonly ack = new Histogram();
+  readonly ack = new LatencyHistogram();
   /** WebSocket open → `welcome` (the join/resume round trip). */
-  readonly connect = new Histogram();
+  readonly connect = new LatencyHistogram();
   /** new WebSocket() → open (TCP + HTTP upgrade). */
-  readonly handshake = new Histogram();
+  readonly handshake = new LatencyHistogram();
   /** Per question and match: last player's receipt − first player's receipt. */
-  readonly spread = new Histogram();
+  readonly spread = new LatencyHistogram();
   /**
    * The same as `fanout` and `ack`, for questions received and answers sent once every
    * expected player had joined: the steady state, without the connect ramp (when the server
    * is also busy with handshakes and hand-offs).
    */
-  readonly fanoutAfterRamp = new Histogram();
-  readonly ackAfterRamp = new Histogram();
+  readonly fanoutAfterRamp = new LatencyHistogram();
+  readonly ackAfterRamp = new LatencyHistogram();
   /** Players the run expects; 0 = unknown (no after-ramp figures). */
   playersExpected = 0;
 
@@ -57,6 +58,20 @@ export class LoadStats {
   /** Counts one error under `key`, e.g. `ws:QUESTION_CLOSED`, `close:1006`, `http:503:CAPACITY`. */
   error(key: string, n = 1): void {
     this.errors.set(key, (this.errors.get(key) ?? 0) + n);
+  }
+
+  frameIn(bytes: number): void {
+    this.messagesIn++;
+    this.bytesIn += bytes;
+  }
+
+  frameOut(bytes: number): void {
+    this.messagesOut++;
+    this.bytesOut += bytes;
+  }
+
+  badFrame(kind: 'binary' | 'bad-json'): void {
+    this.error(kind === 'binary' ? 'client:binary-frame' : 'client:bad-json');
   }
 
   get errorTotal(): number {

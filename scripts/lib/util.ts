@@ -1,9 +1,5 @@
 /** Small helpers shared by the load tools. */
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
 /** Limits how many async tasks run at once; waiters are served in FIFO order. */
 export class Semaphore {
   private active = 0;

@@ -1,72 +1,8 @@
 /**
- * The slice of the wire contract (/work/shared/PROTOCOL.md, v1) the load tools read and
- * write. Kept separate from src/ on purpose: the tools must keep working against any
- * implementation of the contract (the real service or the bare `ws` floor server).
+ * The HTTP side of the wire contract (PROTOCOL.md, v1) as the tools and tests use it. The
+ * WebSocket messages are src/protocol/messages.ts's types (imported for their types only, so
+ * the tools still work against any implementation of the contract, such as the floor server).
  */
-
-export interface QuestionMsg {
-  type: 'question';
-  index: number;
-  total: number;
-  text: string;
-  choices: string[];
-  startsAt: number;
-  endsAt: number;
-}
-
-export interface WelcomeMsg {
-  type: 'welcome';
-  you: { playerId?: string; name?: string; role: 'player' | 'host' };
-  token: string;
-  serverTime: number;
-  state: {
-    phase: string;
-    question?: Omit<QuestionMsg, 'type'> | null;
-    you?: { answer?: { questionIndex: number; choice: number } | null } | null;
-    [key: string]: unknown;
-  };
-}
-
-export interface AnswerAckMsg {
-  type: 'answer_ack';
-  questionIndex: number;
-  choice: number;
-}
-
-export interface RevealMsg {
-  type: 'reveal';
-  questionIndex: number;
-  correct: number;
-  counts: number[];
-  you?: { choice?: number; points: number; score: number; streak: number };
-}
-
-export interface ErrorMsg {
-  type: 'error';
-  code: string;
-  message: string;
-  ref?: string;
-}
-
-export interface FinishedMsg {
-  type: 'finished';
-  standings: Array<{ playerId: string; name: string; score: number; rank: number }>;
-}
-
-/** Any server message; narrow on `type` and cast to the interfaces above. */
-export interface AnyServerMsg {
-  type: string;
-  [key: string]: unknown;
-}
-
-export type ClientMsg =
-  | { type: 'join'; name: string }
-  | { type: 'resume'; token: string }
-  | { type: 'start' }
-  | { type: 'next' }
-  | { type: 'answer'; questionIndex: number; choice: number }
-  | { type: 'ping'; t: number }
-  | { type: 'leave' };
 
 /** Inline quiz as `POST /matches` accepts it. */
 export interface InlineQuiz {

@@ -6,10 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ProcessGroup, sleep } from '../helpers/processes';
-import { createMatch, type RunningService, startMatchService, workerStats } from '../helpers/servers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProcessGroup } from '../helpers/processes';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
+import { createMatch, type RunningService, startMatchService } from '../helpers/servers';
 import { playHonestMatch } from '../helpers/honestMatch';
-import { TestClient } from '../helpers/wsClient';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 const MESSAGES = 3000;
@@ -74,10 +76,10 @@ afterAll(() => group.stopAll());
 describe(`protocol fuzz (FUZZ_SEED=${SEED})`, () => {
   it('survives thousands of random and mutated messages without a worker restart, with an honest match beside it', async () => {
     const rand = prng(SEED);
-    const before = await workerStats(service);
+    const before = await fetchWorkerStats(service.url);
     const target = await createMatch(service);
     // The fuzz gets real tokens too: the host's and a player's, so it reaches host-only paths.
-    const player = await TestClient.connect(service.wsUrl + target.wsPath);
+    const player = await MatchSocket.connect(service.wsUrl + target.wsPath);
     player.send({ type: 'join', name: 'Victim' });
     const tokens = [target.hostToken, (await player.next('welcome')).token];
 
@@ -115,7 +117,7 @@ describe(`protocol fuzz (FUZZ_SEED=${SEED})`, () => {
     expect([...replies.keys()].length).toBeGreaterThanOrEqual(4);
     await honest;
 
-    const after = await workerStats(service);
+    const after = await fetchWorkerStats(service.url);
     expect(after.workers.map((w) => [w.workerId, w.pid, w.restarts])).toEqual(
       expect.arrayContaining(before.workers.map((w) => [w.workerId, w.pid, w.restarts])),
     );

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessGroup } from '../helpers/processes';
 import { type ErrorBody, json, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
 import { createMatchFrom, from, playHonestMatch } from '../helpers/honestMatch';
-import { TestClient } from '../helpers/wsClient';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
 
 const OPS_TOKEN = 'test-ops-token-0123456789';
 const group = new ProcessGroup();
@@ -51,7 +51,7 @@ describe('match creation per address', () => {
         created++;
         // Start it at once so it no longer counts as an open lobby: only the rate limits.
         const m = (await res.json()) as { matchId: string; hostToken: string; wsPath: string };
-        const host = await TestClient.connect(service.wsUrl + m.wsPath, from(addr));
+        const host = await MatchSocket.connect(service.wsUrl + m.wsPath, { headers: from(addr) });
         host.send({ type: 'resume', token: m.hostToken });
         await host.next('welcome');
         host.send({ type: 'start' });

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, SETTING_NAMES } from '../../src/config';
 import { type Config } from '../../src/config';
 import { DEPLOY, dashboardTargets, deployFiles, inScrape, type K8sObject, metricNamesIn, run, scrapeFamilies, which, yamlDocs } from '../helpers/deploy';
-import { eventually, freePort, ProcessGroup, ROOT } from '../helpers/processes';
+import { eventually, ProcessGroup } from '../helpers/processes';
+import { freePort } from '../../scripts/lib/ports';
+import { ROOT } from '../../scripts/lib/repoRoot';
 import { startMatchService, type RunningService } from '../helpers/servers';
 
 const OUR_IMAGE = /quiz-match-server/;

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asPlainPromQL, DEPLOY, dashboardTargets, which, yamlDocs } from '../helpers/deploy';
-import { eventually, freePort, ProcessGroup } from '../helpers/processes';
+import { eventually, ProcessGroup } from '../helpers/processes';
+import { freePort } from '../../scripts/lib/ports';
 import { connectHost, createMatch, joinPlayers, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
 
 const hasPrometheus = which('prometheus') !== null;

@@ -8,8 +8,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freePort, ProcessGroup, ROOT } from '../helpers/processes';
-import { json, type MatchResults, type RunningService, startMatchService, workerStats } from '../helpers/servers';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
+import { freePort } from '../../scripts/lib/ports';
+import { ROOT } from '../../scripts/lib/repoRoot';
+import { eventually, ProcessGroup } from '../helpers/processes';
+import { json, type MatchResults, type RunningService, startMatchService } from '../helpers/servers';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const group = new ProcessGroup();
@@ -177,7 +180,7 @@ describe('browser quiz', () => {
 
     await screen(ann, 'question').waitFor();
     await answer(ann, 1, 0); // acknowledged, hence durable, before the crash
-    const owner = (await workerStats(svc)).workers.find((w) => w.matches.includes(code))!;
+    const owner = (await fetchWorkerStats(svc.url)).workers.find((w) => w.matches.includes(code))!;
     // Ann's phone also loses its network as the worker dies, so her page stays on
     // "reconnecting" until it is back ('online'); otherwise the restore is over before a
     // screenshot could show the banner.
@@ -203,7 +206,7 @@ describe('browser quiz', () => {
     expect(await shownScore(bo)).toBe(standings.get('Bo'));
     // Points from before the crash are intact, and the answer acked before it counted.
     expect(standings.get('Ann')!).toBeGreaterThan(annBefore + 500 * 2 - 1);
-    expect((await workerStats(svc)).workers.find((w) => w.workerId === owner.workerId)!.restarts).toBeGreaterThanOrEqual(1);
+    expect((await fetchWorkerStats(svc.url)).workers.find((w) => w.workerId === owner.workerId)!.restarts).toBeGreaterThanOrEqual(1);
   });
 
   it('names and quiz text with HTML are shown as literal text everywhere', async () => {
@@ -247,7 +250,7 @@ describe('browser quiz', () => {
     const ops = await newPage({ width: 1280, height: 800 });
     await ops.goto(`${app}/ops`);
     await screen(ops, 'dashboard').waitFor();
-    const stats = await workerStats(svc);
+    const stats = await fetchWorkerStats(svc.url);
     await expect.poll(async () => (await byTestId(ops, 'workers-table').innerText()).includes(String(stats.workers[0]!.pid)), { timeout: 10_000 }).toBe(true);
     await ops.waitForTimeout(6000); // a few refreshes, so the chart has points
     await shot(ops, 'dashboard');

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ROOT } from './processes';
+import { ROOT } from '../../scripts/lib/repoRoot';
 
 export const DEPLOY = path.join(ROOT, 'deploy');
 

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execSync } from 'node:child_process';
-import { descendants } from './processes';
+import { descendants } from '../../scripts/lib/processTree';
 
 export function setup(): void {
   const root = path.resolve(__dirname, '..', '..');
@@ -16,7 +16,7 @@ export function setup(): void {
 }
 
 export function teardown(): void {
-  const left = descendants(process.pid).filter((pid) => pid !== process.pid);
+  const left = descendants(process.pid).map((d) => d.pid);
   // Vitest's own fork workers are our descendants too; only node processes running our entry points count.
   const ours = left.filter((pid) => {
     try {

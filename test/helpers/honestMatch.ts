@@ -4,7 +4,7 @@
  * Every abuse test runs one, so a limit that hurts honest players fails the test.
  */
 import { expect } from 'vitest';
-import { TestClient } from './wsClient';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
 import { type RunningService, tinyQuiz } from './servers';
 
 /** Headers that make a request come from `addr` when the service trusts loopback proxies. */
@@ -31,13 +31,13 @@ export async function playHonestMatch(service: RunningService, net = '198.51.100
   expect(res.status, 'the honest host could create its match').toBe(201);
   const match = (await res.json()) as { wsPath: string; hostToken: string };
   const url = service.wsUrl + match.wsPath;
-  const host = await TestClient.connect(url, from(addr));
+  const host = await MatchSocket.connect(url, { headers: from(addr) });
   host.send({ type: 'resume', token: match.hostToken });
   await host.next('welcome');
   const names = ['Ann', 'Ben', 'Cat'];
-  const players: TestClient[] = [];
+  const players: MatchSocket[] = [];
   for (const [i, name] of names.entries()) {
-    const p = await TestClient.connect(url, from(`${net}.${11 + i}`));
+    const p = await MatchSocket.connect(url, { headers: from(`${net}.${11 + i}`) });
     p.send({ type: 'join', name });
     await p.next('welcome');
     players.push(p);

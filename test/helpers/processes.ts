@@ -4,15 +4,15 @@
  * even when the test failed. A leftover worker is a bug.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-
-export const ROOT = path.resolve(__dirname, '..', '..');
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ProcId, procId, stopProcessTree } from '../../scripts/lib/processTree';
+import { ROOT } from '../../scripts/lib/repoRoot';
 
 export interface Started {
   child: ChildProcess;
   pid: number;
+  /** The pid with its start time, so the stop never signals a later process with the same pid. */
+  id: ProcId;
   /** Every line the process printed (stdout and stderr), for log assertions. */
   lines: string[];
   exited: Promise<number | null>;
@@ -50,6 +50,7 @@ export class ProcessGroup {
     const started: Started = {
       child,
       pid: child.pid!,
+      id: procId(child.pid!) ?? { pid: child.pid!, startTime: '?' },
       lines,
       exited,
       waitForLine: (pattern, timeoutMs = 30_000) => {
@@ -66,77 +67,17 @@ export class ProcessGroup {
     return started;
   }
 
-  /** SIGTERM to each process and its descendants, SIGKILL to whatever is left after `graceMs`. */
+  /**
+   * SIGTERM to each process and all its descendants at once (`npm run` and `sh -c` do not
+   * forward signals), SIGKILL to whatever is left after `graceMs`.
+   */
   async stopAll(graceMs = 5000): Promise<void> {
-    const pids = new Set<number>();
-    for (const s of this.started) {
-      for (const pid of [s.pid, ...descendants(s.pid)]) pids.add(pid);
-    }
-    for (const pid of pids) signal(pid, 'SIGCONT');
-    for (const pid of pids) signal(pid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && [...pids].some(alive)) await sleep(50);
-    for (const pid of pids) if (alive(pid)) signal(pid, 'SIGKILL');
-    while ([...pids].some(alive)) await sleep(20);
+    await stopProcessTree(
+      this.started.map((s) => s.id),
+      { graceMs, signalDescendants: true },
+    );
     this.started.length = 0;
   }
-}
-
-export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const out: number[] = [];
-  const stack = [pid];
-  while (stack.length) {
-    for (const c of children.get(stack.pop()!) ?? []) {
-      out.push(c);
-      stack.push(c);
-    }
-  }
-  return out;
-}
-
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-export function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // Already gone.
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */

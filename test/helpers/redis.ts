@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, type ProcessGroup, type Started } from './processes';
+import { freePort } from '../../scripts/lib/ports';
+import type { ProcessGroup, Started } from './processes';
 
 export class TestRedis {
   proc!: Started;

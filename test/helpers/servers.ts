@@ -1,6 +1,7 @@
 /** Starts the real servers as child processes on free ports, through a `ProcessGroup`. */
-import { eventually, freePort, type ProcessGroup, type Started } from './processes';
-import { TestClient } from './wsClient';
+import { freePort } from '../../scripts/lib/ports';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
+import { eventually, type ProcessGroup, type Started } from './processes';
 import type { HealthBody, MatchSummary } from '../../src/http/matchService';
 import type { MatchResults } from '../../src/store/store';
 
@@ -53,17 +54,6 @@ export async function createMatch(service: { url: string }, body: object = { qui
   return json;
 }
 
-export async function workerStats(service: { url: string }) {
-  const res = await fetch(`${service.url}/workers/stats`);
-  return (await res.json()) as {
-    totalWorkers: number;
-    totalMatches: number;
-    maxWorkers: number;
-    maxMatchesPerWorker: number;
-    workers: Array<{ workerId: number; pid: number; state: string; matches: string[]; players: number; uptimeMs: number; restarts: number }>;
-  };
-}
-
 /** A quiz whose questions are short, so matches end quickly. */
 export function tinyQuiz(questions = 2, timeLimitSec = 20) {
   return {
@@ -77,10 +67,10 @@ export function tinyQuiz(questions = 2, timeLimitSec = 20) {
   };
 }
 
-export async function joinPlayers(service: RunningService, match: { wsPath: string }, names: string[]): Promise<TestClient[]> {
-  const players: TestClient[] = [];
+export async function joinPlayers(service: RunningService, match: { wsPath: string }, names: string[]): Promise<MatchSocket[]> {
+  const players: MatchSocket[] = [];
   for (const name of names) {
-    const c = await TestClient.connect(service.wsUrl + match.wsPath);
+    const c = await MatchSocket.connect(service.wsUrl + match.wsPath);
     c.send({ type: 'join', name });
     await c.next('welcome');
     players.push(c);
@@ -88,8 +78,8 @@ export async function joinPlayers(service: RunningService, match: { wsPath: stri
   return players;
 }
 
-export async function connectHost(service: RunningService, match: { wsPath: string; hostToken: string }): Promise<TestClient> {
-  const host = await TestClient.connect(service.wsUrl + match.wsPath);
+export async function connectHost(service: RunningService, match: { wsPath: string; hostToken: string }): Promise<MatchSocket> {
+  const host = await MatchSocket.connect(service.wsUrl + match.wsPath);
   host.send({ type: 'resume', token: match.hostToken });
   await host.next('welcome');
   return host;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE, CLOSE_REASONS } from '../../src/protocol/errors';
 import { eventually, ProcessGroup } from '../helpers/processes';
-import { TestClient } from '../helpers/wsClient';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
 import { connectHost, createMatch, joinPlayers, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
 
 describe.each(['single', 'pool'] as const)('close codes (%s)', (mode) => {
@@ -21,7 +21,7 @@ describe.each(['single', 'pool'] as const)('close codes (%s)', (mode) => {
   it('4000 to a connection that a newer one for the same token replaced', async () => {
     const match = await createMatch(service);
     const [first] = await joinPlayers(service, match, ['Twice']);
-    const second = await TestClient.connect(service.wsUrl + match.wsPath);
+    const second = await MatchSocket.connect(service.wsUrl + match.wsPath);
     second.send({ type: 'resume', token: first!.all('welcome')[0]!.token });
     await second.next('welcome');
     expect(await first!.closed).toEqual({ code: CLOSE.REPLACED, reason: CLOSE_REASONS[CLOSE.REPLACED] });
@@ -32,7 +32,7 @@ describe.each(['single', 'pool'] as const)('close codes (%s)', (mode) => {
     const match = await createMatch(service);
     const host = await connectHost(service, match);
     const [gone] = await joinPlayers(service, match, ['Gone']);
-    host.send({ type: 'kick', playerId: gone!.all('welcome')[0]!.you.playerId });
+    host.send({ type: 'kick', playerId: gone!.all('welcome')[0]!.you.playerId! });
     await gone!.next('kicked');
     expect((await gone!.closed).code).toBe(CLOSE.KICKED);
     host.close();
@@ -55,6 +55,6 @@ describe.each(['single', 'pool'] as const)('close codes (%s)', (mode) => {
     const match = await createMatch(service);
     // Nobody connects: the lobby is empty from the start and closes after LOBBY_IDLE_TIMEOUT_MS.
     await eventually(async () => ((await fetch(`${service.url}/matches/${match.matchId}`)).status === 404 ? true : undefined), 20_000, 'lobby closed');
-    await expect(TestClient.connect(service.wsUrl + match.wsPath)).rejects.toMatchObject({ status: 404 });
+    await expect(MatchSocket.connect(service.wsUrl + match.wsPath)).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -4,9 +4,11 @@
  * worker, which proves dev workers compile their own TypeScript instead of spinning.
  */
 import { afterAll, expect, it } from 'vitest';
-import { eventually, freePort, ProcessGroup } from '../helpers/processes';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
+import { freePort } from '../../scripts/lib/ports';
+import { eventually, ProcessGroup } from '../helpers/processes';
 import { pidsHoldingConnection } from '../helpers/sockets';
-import { connectHost, createMatch, joinPlayers, json, tinyQuiz, workerStats } from '../helpers/servers';
+import { connectHost, createMatch, joinPlayers, json, tinyQuiz } from '../helpers/servers';
 
 const group = new ProcessGroup();
 afterAll(() => group.stopAll());
@@ -33,7 +35,7 @@ it('npm run dev:all:pool starts both servers and plays a match through a forked 
   const match = await createMatch(service, { quiz: tinyQuiz(2, 20) });
   const host = await connectHost(service, match);
   const players = await joinPlayers(service, match, ['Dev1', 'Dev2']);
-  const stats = await workerStats(service);
+  const stats = await fetchWorkerStats(service.url);
   const owner = stats.workers.find((w) => w.matches.includes(match.matchId))!;
   expect(owner.workerId).toBe(match.workerId);
   // The socket is held by the worker process, not by the master or ts-node-dev.

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, freePort, ProcessGroup, ROOT } from '../helpers/processes';
+import { eventually, ProcessGroup } from '../helpers/processes';
+import { freePort } from '../../scripts/lib/ports';
+import { ROOT } from '../../scripts/lib/repoRoot';
 import { createMatch, json, startMatchService } from '../helpers/servers';
 
 const group = new ProcessGroup();

@@ -4,11 +4,14 @@
  * all checked through /workers/stats, /metrics and the OS.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, eventually, ProcessGroup, sleep } from '../helpers/processes';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pidAlive as alive } from '../../scripts/lib/processTree';
+import { eventually, ProcessGroup } from '../helpers/processes';
 import { resetUpgrades } from '../helpers/rawUpgrade';
-import { TestClient } from '../helpers/wsClient';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
 import { pidsHoldingConnection } from '../helpers/sockets';
-import { connectHost, createMatch, type ErrorBody, type HealthBody, joinPlayers, json, startMatchService, tinyQuiz, workerStats } from '../helpers/servers';
+import { connectHost, createMatch, type ErrorBody, type HealthBody, joinPlayers, json, startMatchService, tinyQuiz } from '../helpers/servers';
 
 const group = new ProcessGroup();
 afterEach(() => group.stopAll());
@@ -38,7 +41,7 @@ describe('worker pool', () => {
     const players = await joinPlayers(svc, match, ['P1', 'P2', 'P3']);
 
     const stats = await eventually(async () => {
-      const s = await workerStats(svc);
+      const s = await fetchWorkerStats(svc.url);
       return s.workers[0]?.players === 3 ? s : undefined;
     });
     expect(stats.totalWorkers).toBe(1);
@@ -67,17 +70,17 @@ describe('worker pool', () => {
       ids.push(m.matchId);
       expect(m.workerId, `match ${i}`).toBe(Math.ceil(i / 3));
       if (i === 4) {
-        const s = await workerStats(svc);
+        const s = await fetchWorkerStats(svc.url);
         expect(s.workers.map((w) => w.matches.length)).toEqual([3, 1]);
       }
       if (i === 9) {
-        const s = await workerStats(svc);
+        const s = await fetchWorkerStats(svc.url);
         expect(s.totalWorkers).toBe(3);
         expect(s.workers.map((w) => w.matches.length)).toEqual([3, 3, 3]);
         expect(s.totalMatches).toBe(9);
       }
     }
-    const s = await workerStats(svc);
+    const s = await fetchWorkerStats(svc.url);
     expect(s).toMatchObject({ totalWorkers: 4, totalMatches: 12, maxWorkers: 4, maxMatchesPerWorker: 3 });
     expect(s.workers.map((w) => w.workerId)).toEqual([1, 2, 3, 4]);
     expect(s.workers.flatMap((w) => w.matches).sort()).toEqual([...ids].sort());
@@ -99,7 +102,7 @@ describe('worker pool', () => {
     const allPids = [svc.proc.pid, ...s.workers.map((w) => w.pid)];
     for (const p of players) expect(pidsHoldingConnection(svc.port, p.localPort, allPids)).toEqual([onWorker3.pid]);
     await eventually(async () => {
-      const now = await workerStats(svc);
+      const now = await fetchWorkerStats(svc.url);
       return now.workers.map((w) => w.players).join() === '0,0,2,0' ? true : undefined;
     });
   });
@@ -113,10 +116,10 @@ describe('worker pool', () => {
     const host = await connectHost(svc, a);
     host.send({ type: 'start' });
     await host.next('finished', () => true, 20_000);
-    await eventually(async () => ((await workerStats(svc)).workers[0]!.matches.length === 2 ? true : undefined));
+    await eventually(async () => ((await fetchWorkerStats(svc.url)).workers[0]!.matches.length === 2 ? true : undefined));
     const h = await createMatch(svc, long);
     expect(h.workerId).toBe(1);
-    expect((await workerStats(svc)).workers.map((w) => w.matches.length)).toEqual([3, 3, 1]);
+    expect((await fetchWorkerStats(svc.url)).workers.map((w) => w.matches.length)).toEqual([3, 3, 1]);
   });
 
   it('scenario 4: idle workers are suspended, worker 1 stays', async () => {
@@ -127,12 +130,12 @@ describe('worker pool', () => {
       LOBBY_IDLE_TIMEOUT_MS: '1500',
     });
     for (let i = 0; i < 7; i++) await createMatch(svc, long);
-    const full = await workerStats(svc);
+    const full = await fetchWorkerStats(svc.url);
     expect(full.totalWorkers).toBe(3);
     const pids = full.workers.map((w) => w.pid);
     // Nobody joins: the lobbies close, the workers go idle, then 2 and 3 are suspended.
     const after = await eventually(async () => {
-      const s = await workerStats(svc);
+      const s = await fetchWorkerStats(svc.url);
       return s.totalWorkers === 1 && s.totalMatches === 0 ? s : undefined;
     }, 20_000);
     expect(after.workers[0]).toMatchObject({ workerId: 1, pid: pids[0], restarts: 0 });
@@ -143,16 +146,16 @@ describe('worker pool', () => {
     expect(health.workerPool).toMatchObject({ totalWorkers: 1, totalMatches: 0, idleWorkers: 1 });
     // A worker is forked again when needed.
     for (let i = 0; i < 4; i++) await createMatch(svc, long);
-    expect((await workerStats(svc)).workers.map((w) => w.workerId)).toEqual([1, 2]);
+    expect((await fetchWorkerStats(svc.url)).workers.map((w) => w.workerId)).toEqual([1, 2]);
   });
 
   it('a worker killed with SIGKILL is replaced and counted in /workers/stats and /metrics', async () => {
     const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '2' });
-    const before = await workerStats(svc);
+    const before = await fetchWorkerStats(svc.url);
     const oldPid = before.workers[0]!.pid;
     process.kill(oldPid, 'SIGKILL');
     const after = await eventually(async () => {
-      const s = await workerStats(svc);
+      const s = await fetchWorkerStats(svc.url);
       const w = s.workers[0];
       return w && w.pid !== oldPid && w.state === 'ready' ? s : undefined;
     });
@@ -173,12 +176,12 @@ describe('worker pool', () => {
     const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '2' });
     const match = await createMatch(svc, long);
     const player = (await joinPlayers(svc, match, ['Steady']))[0]!;
-    const workerPid = (await workerStats(svc)).workers[0]!.pid;
+    const workerPid = (await fetchWorkerStats(svc.url)).workers[0]!.pid;
     await resetUpgrades(svc.port, '/ws/matches/ZZZZZZ', 60);
     await resetUpgrades(svc.port, match.wsPath, 60);
     expect(svc.proc.child.exitCode).toBeNull();
     expect((await fetch(`${svc.url}/health`)).status).toBe(200);
-    const stats = await workerStats(svc);
+    const stats = await fetchWorkerStats(svc.url);
     expect(stats.workers[0]).toMatchObject({ pid: workerPid, restarts: 0, matches: [match.matchId] });
     player.send({ type: 'ping', t: 7 });
     expect((await player.next('pong')).t).toBe(7);
@@ -187,7 +190,7 @@ describe('worker pool', () => {
   it("every client's first message is its own welcome, even when 40 join a lobby at once", async () => {
     const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '2' });
     const match = await createMatch(svc, { ...long, settings: { maxPlayers: 60 } });
-    const clients = await Promise.all(Array.from({ length: 40 }, () => TestClient.connect(svc.wsUrl + match.wsPath)));
+    const clients = await Promise.all(Array.from({ length: 40 }, () => MatchSocket.connect(svc.wsUrl + match.wsPath)));
     clients.forEach((c, i) => c.send({ type: 'join', name: `P${i}` }));
     await Promise.all(clients.map((c) => c.next('welcome')));
     // The last join's `players` reaches everyone; by then every earlier broadcast has too.
@@ -200,7 +203,7 @@ describe('worker pool', () => {
     const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '2', MAX_MATCHES: '1', HEARTBEAT_TIMEOUT_MS: '30000' });
     await createMatch(svc, long);
     await createMatch(svc, long);
-    const s = await workerStats(svc);
+    const s = await fetchWorkerStats(svc.url);
     expect(s.totalWorkers).toBe(2);
     const text = await (await fetch(`${svc.url}/metrics`)).text();
     for (const name of [
@@ -239,7 +242,7 @@ describe('worker pool', () => {
     const svc = await startMatchService(group, 'pool', { MAX_WORKERS: '2', MAX_MATCHES: '1' });
     await createMatch(svc, long);
     await createMatch(svc, long);
-    const pids = (await workerStats(svc)).workers.map((w) => w.pid);
+    const pids = (await fetchWorkerStats(svc.url)).workers.map((w) => w.pid);
     expect(pids).toHaveLength(2);
     process.kill(svc.proc.pid, 'SIGTERM');
     expect(await svc.proc.exited).toBe(0);
@@ -248,7 +251,7 @@ describe('worker pool', () => {
     const svc2 = await startMatchService(group, 'pool', { MAX_WORKERS: '2', MAX_MATCHES: '1' });
     await createMatch(svc2, long);
     await createMatch(svc2, long);
-    const pids2 = (await workerStats(svc2)).workers.map((w) => w.pid);
+    const pids2 = (await fetchWorkerStats(svc2.url)).workers.map((w) => w.pid);
     process.kill(svc2.proc.pid, 'SIGKILL');
     await eventually(() => (pids2.every((p) => !alive(p)) ? true : undefined), 10_000, 'workers to exit after master SIGKILL');
   });

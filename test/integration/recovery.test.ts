@@ -7,11 +7,16 @@
  * (t of a few ms out of 60 s scores 1000), and answers held across a crash are wrong (0).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { alive, eventually, ProcessGroup, sleep } from '../helpers/processes';
+import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type AnswerPolicy } from '../../scripts/lib/answerer';
+import { MatchClient } from '../../scripts/lib/matchClient';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
+import { pidAlive as alive } from '../../scripts/lib/processTree';
+import { OUTLIVE_RESTARTS } from '../../scripts/lib/retryPolicy';
+import { eventually, ProcessGroup } from '../helpers/processes';
 import { TestRedis } from '../helpers/redis';
-import { ScriptedPlayer } from '../helpers/scriptedPlayer';
-import { createMatch, type RunningService, startMatchService, workerStats } from '../helpers/servers';
-import { TestClient } from '../helpers/wsClient';
+import { createMatch, type RunningService, startMatchService } from '../helpers/servers';
 
 const QUESTIONS = 4;
 const CRASH_Q = 1;
@@ -43,6 +48,12 @@ const POOL_ENV = {
   HEARTBEAT_TIMEOUT_MS: '1500',
 };
 
+/** A player that answers by `choose` on receipt, holds `hold` until released, and outlives crashes of its server. */
+function scriptedPlayer(url: string, name: string, choose: (questionIndex: number) => number, hold: number[]): MatchClient {
+  const answer: AnswerPolicy = { delayMs: () => 0, choose: (i) => ({ choice: choose(i), intendedCorrect: false }) };
+  return new MatchClient({ url, hello: { type: 'join', name }, role: 'player', answer, hold, retry: OUTLIVE_RESTARTS, closeOnFinish: false, keepMessages: true });
+}
+
 const group = new ProcessGroup();
 const redises: TestRedis[] = [];
 afterEach(async () => {
@@ -55,21 +66,21 @@ afterAll(async () => {
 
 interface Played {
   matchIds: string[];
-  players: ScriptedPlayer[][];
+  players: MatchClient[][];
 }
 
 /** Creates `n` matches, joins 5 scripted players each, starts them and brings every match to the crash question. */
 async function playToCrashQuestion(svc: RunningService, n: number): Promise<Played> {
   const matchIds: string[] = [];
-  const players: ScriptedPlayer[][] = [];
-  const hosts: TestClient[] = [];
+  const players: MatchClient[][] = [];
+  const hosts: MatchSocket[] = [];
   for (let m = 0; m < n; m++) {
     const match = await createMatch(svc, { quiz });
     matchIds.push(match.matchId);
-    const ps = Array.from({ length: PLAYERS }, (_, k) => new ScriptedPlayer(svc.wsUrl + match.wsPath, `m${m}p${k}`, script(k), k >= HELD[0]! ? [CRASH_Q] : []));
-    for (const p of ps) await p.join();
+    const ps = Array.from({ length: PLAYERS }, (_, k) => scriptedPlayer(svc.wsUrl + match.wsPath, `m${m}p${k}`, script(k), k >= HELD[0]! ? [CRASH_Q] : []));
+    for (const p of ps) await p.connectOrThrow();
     players.push(ps);
-    const host = await TestClient.connect(svc.wsUrl + match.wsPath);
+    const host = await MatchSocket.connect(svc.wsUrl + match.wsPath);
     host.send({ type: 'resume', token: match.hostToken });
     await host.next('welcome');
     hosts.push(host);
@@ -92,17 +103,17 @@ async function finish(played: Played, opts: { afterCrash?: boolean } = {}): Prom
   for (const ps of played.players) for (const [k, p] of ps.entries()) if (HELD.includes(k)) p.release(CRASH_Q);
   const standings = [];
   for (const ps of played.players) {
-    const all = await Promise.all(ps.map((p) => p.finished));
+    const all = await Promise.all(ps.map((p) => p.finalStandings));
     // Everyone in a match sees the same standings.
     for (const s of all) expect(s).toEqual(all[0]);
     standings.push(all[0]!.map(({ name, score, rank }) => ({ name, score, rank })));
   }
-  for (const ps of played.players) for (const p of ps) p.stop();
+  for (const ps of played.players) for (const p of ps) void p.stop();
   return standings;
 }
 
 async function ownerOf(svc: RunningService, matchId: string) {
-  const s = await workerStats(svc);
+  const s = await fetchWorkerStats(svc.url);
   return s.workers.find((w) => w.matches.includes(matchId))!;
 }
 
@@ -142,7 +153,7 @@ describe.each(['memory', 'redis'] as const)('crash recovery with the %s store', 
         if (!HELD.includes(k)) expect(after.state.you?.answer).toEqual({ questionIndex: CRASH_Q, choice: script(k)(CRASH_Q) });
       }
     }
-    const stats = await workerStats(svc);
+    const stats = await fetchWorkerStats(svc.url);
     expect(stats.workers.find((w) => w.workerId === victim.workerId)).toMatchObject({ restarts: 1 });
     expect(svc.proc.lines.filter((l) => l.includes('"Match restored on worker"'))).toHaveLength(3);
   });
@@ -220,7 +231,7 @@ describe('Redis trouble', () => {
     const svc = await startMatchService(group, 'pool', { ...POOL_ENV, REDIS_URL: redis.url });
     const baseline = await finish(await playToCrashQuestion(svc, 2));
     const played = await playToCrashQuestion(svc, 2);
-    const workerPids = (await workerStats(svc)).workers.map((w) => w.pid);
+    const workerPids = (await fetchWorkerStats(svc.url)).workers.map((w) => w.pid);
     process.kill(svc.proc.pid, 'SIGKILL');
     await svc.proc.exited;
     await eventually(() => (workerPids.every((p) => !alive(p)) ? true : undefined), 10_000, 'workers to exit with the master');
@@ -244,7 +255,7 @@ describe('poison matches', () => {
     const killed: number[] = [];
     for (let death = 1; death <= 3; death++) {
       const owner = await eventually(async () => {
-        const o = (await workerStats(svc)).workers.find((w) => w.matches.includes(matchId) && w.state === 'ready');
+        const o = (await fetchWorkerStats(svc.url)).workers.find((w) => w.matches.includes(matchId) && w.state === 'ready');
         return o && !killed.includes(o.pid) ? o : undefined;
       }, 15_000, `owner #${death}`);
       killed.push(owner.pid);
@@ -255,8 +266,8 @@ describe('poison matches', () => {
     for (const p of played.players[0]!) await eventually(() => (p.closedReason ? true : undefined), 15_000, `${p.name} to see match_closed`);
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     expect(metrics).toMatch(/^matchserver_poison_matches_total 1$/m);
-    expect((await workerStats(svc)).totalMatches).toBe(0);
-    for (const p of played.players[0]!) p.stop();
+    expect((await fetchWorkerStats(svc.url)).totalMatches).toBe(0);
+    for (const p of played.players[0]!) void p.stop();
   });
 });
 
@@ -264,7 +275,7 @@ describe('reconnects during a restore', () => {
   it('an upgrade for a match being restored waits for it and is handed to the new owner, not refused', async () => {
     const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1' });
     const match = await createMatch(svc, { quiz });
-    const first = await TestClient.connect(svc.wsUrl + match.wsPath);
+    const first = await MatchSocket.connect(svc.wsUrl + match.wsPath);
     first.send({ type: 'join', name: 'Waits' });
     const welcome = await first.next('welcome');
     const owner = await ownerOf(svc, match.matchId);
@@ -272,7 +283,7 @@ describe('reconnects during a restore', () => {
     // The master logs the death and marks the match moving in one turn; with one worker
     // allowed, the match can only come back once the replacement process has started.
     await svc.proc.waitForLine('"Worker died; replacing it"');
-    const again = await TestClient.connect(svc.wsUrl + match.wsPath); // rejects on a 503
+    const again = await MatchSocket.connect(svc.wsUrl + match.wsPath); // rejects on a 503
     again.send({ type: 'resume', token: welcome.token });
     expect((await again.next('welcome')).you).toMatchObject({ name: 'Waits', role: 'player' });
     const replacement = await ownerOf(svc, match.matchId);
@@ -288,6 +299,6 @@ describe('reconnects during a restore', () => {
     const owner = await ownerOf(svc, match.matchId);
     process.kill(owner.pid, 'SIGKILL');
     await svc.proc.waitForLine('"Worker died; replacing it"');
-    await expect(TestClient.connect(svc.wsUrl + match.wsPath)).rejects.toMatchObject({ status: 503, headers: { 'retry-after': '1' } });
+    await expect(MatchSocket.connect(svc.wsUrl + match.wsPath)).rejects.toMatchObject({ status: 503, headers: { 'retry-after': '1' } });
   });
 });

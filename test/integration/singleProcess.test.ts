@@ -3,9 +3,10 @@
  * match with a host and three players, then every bad input of PROTOCOL.md.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessGroup, sleep } from '../helpers/processes';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProcessGroup } from '../helpers/processes';
 import { resetUpgrades } from '../helpers/rawUpgrade';
-import { TestClient } from '../helpers/wsClient';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
 import { connectHost, createMatch, type ErrorBody, type HealthBody, joinPlayers, json, type MatchResults, type MatchSummary, type RunningService, startMatchService, tinyQuiz } from '../helpers/servers';
 
 const group = new ProcessGroup();
@@ -20,14 +21,14 @@ afterAll(() => group.stopAll());
  * Every message the server sent `client` before now has arrived: the server answers a `ping`
  * on the same connection after everything it sent before, and TCP keeps the order.
  */
-async function drained(client: TestClient): Promise<void> {
+async function drained(client: MatchSocket): Promise<void> {
   const t = Math.random();
   client.send({ type: 'ping', t });
   await client.next('pong', (m) => m.t === t);
 }
 
 /** Nothing new reached `clients` while `action` ran (plus a moment for stray messages). */
-async function expectSilence(clients: TestClient[], action: () => Promise<void>): Promise<void> {
+async function expectSilence(clients: MatchSocket[], action: () => Promise<void>): Promise<void> {
   // A broadcast of the previous step can still be on its way to one client while another
   // has already seen it; counting before it lands blamed `action` for it (a flaky [7] vs [8]).
   await Promise.all(clients.map(drained));
@@ -102,12 +103,12 @@ describe('single-process match server', () => {
     const host = await connectHost(service, match);
     const [alice, bob] = await joinPlayers(service, match, ['Alice', 'Bob']);
     const watchers = [host, alice!];
-    const probe = await TestClient.connect(service.wsUrl + match.wsPath);
+    const probe = await MatchSocket.connect(service.wsUrl + match.wsPath);
 
-    const expectError = async (client: TestClient, msg: object | string, code: string, ref?: string) => {
+    const expectError = async (client: MatchSocket, msg: object | string, code: string, ref?: string) => {
       await expectSilence(watchers.filter((w) => w !== client), async () => {
         if (typeof msg === 'string') client.sendRaw(msg);
-        else client.send(msg);
+        else client.sendRaw(JSON.stringify(msg)); // deliberately outside the protocol's types
         const err = await client.next('error');
         expect(err.code).toBe(code);
         expect(typeof err.message).toBe('string');
@@ -139,7 +140,7 @@ describe('single-process match server', () => {
     host.send({ type: 'lock', locked: false });
     await alice!.next('players', (m) => !m.locked);
 
-    const carol = await TestClient.connect(service.wsUrl + match.wsPath);
+    const carol = await MatchSocket.connect(service.wsUrl + match.wsPath);
     carol.send({ type: 'join', name: 'Carol' });
     await carol.next('welcome');
     await alice!.next('players', (m) => m.players.length === 3);
@@ -174,7 +175,7 @@ describe('single-process match server', () => {
     await joinPlayers(service, match, ['One']);
     host.send({ type: 'start' });
     await host.next('question');
-    const late = await TestClient.connect(service.wsUrl + match.wsPath);
+    const late = await MatchSocket.connect(service.wsUrl + match.wsPath);
     late.send({ type: 'join', name: 'Late' });
     expect((await late.next('error')).code).toBe('MATCH_STARTED');
 
@@ -183,7 +184,7 @@ describe('single-process match server', () => {
     await joinPlayers(service, open, ['One']);
     host2.send({ type: 'start' });
     await host2.next('question');
-    const late2 = await TestClient.connect(service.wsUrl + open.wsPath);
+    const late2 = await MatchSocket.connect(service.wsUrl + open.wsPath);
     late2.send({ type: 'join', name: 'Late' });
     const welcome = await late2.next('welcome');
     expect(welcome.state.phase).toBe('question');
@@ -192,7 +193,7 @@ describe('single-process match server', () => {
 
   it('closes a connection that sends a frame over 4 KiB with 1009', async () => {
     const match = await createMatch(service);
-    const c = await TestClient.connect(service.wsUrl + match.wsPath);
+    const c = await MatchSocket.connect(service.wsUrl + match.wsPath);
     c.sendRaw(JSON.stringify({ type: 'join', name: 'x'.repeat(5000) }));
     expect((await c.closed).code).toBe(1009);
   });
@@ -200,7 +201,7 @@ describe('single-process match server', () => {
   it('closes a client that keeps sending bad messages with 1008', async () => {
     const match = await createMatch(service);
     const host = await connectHost(service, match);
-    const c = await TestClient.connect(service.wsUrl + match.wsPath);
+    const c = await MatchSocket.connect(service.wsUrl + match.wsPath);
     await expectSilence([host], async () => {
       for (let i = 0; i < 15; i++) c.sendRaw('garbage');
       expect((await c.closed).code).toBe(1008);
@@ -209,7 +210,7 @@ describe('single-process match server', () => {
 
   it('rate-limits a flooding client with RATE_LIMITED and then closes it with 1008', async () => {
     const match = await createMatch(service);
-    const c = await TestClient.connect(service.wsUrl + match.wsPath);
+    const c = await MatchSocket.connect(service.wsUrl + match.wsPath);
     for (let i = 0; i < 200; i++) c.send({ type: 'ping', t: i });
     const err = await c.next('error', (e) => e.code === 'RATE_LIMITED');
     expect(err.code).toBe('RATE_LIMITED');
@@ -229,7 +230,7 @@ describe('single-process match server', () => {
     await gone!.closed;
     const list = await keep!.next('players', (m) => m.players.length === 1);
     expect(list.players.map((p) => p.name)).toEqual(['Keep']);
-    const retry = await TestClient.connect(service.wsUrl + match.wsPath);
+    const retry = await MatchSocket.connect(service.wsUrl + match.wsPath);
     retry.send({ type: 'resume', token: goneToken });
     expect((await retry.next('error')).code).toBe('TOKEN_INVALID');
   });
@@ -238,7 +239,7 @@ describe('single-process match server', () => {
     const match = await createMatch(service);
     const [p] = await joinPlayers(service, match, ['Twice']);
     const token = p!.all('welcome')[0]!.token;
-    const second = await TestClient.connect(service.wsUrl + match.wsPath);
+    const second = await MatchSocket.connect(service.wsUrl + match.wsPath);
     second.send({ type: 'resume', token });
     const w = await second.next('welcome');
     expect(w.you).toMatchObject({ role: 'player', name: 'Twice' });
@@ -262,8 +263,8 @@ describe('single-process match server', () => {
     expect(await json<HealthBody>(evil)).toMatchObject({ status: 'OK', service: 'Match Service Master', mode: 'Single Process' });
 
     const match = await createMatch(service);
-    await expect(TestClient.connect(service.wsUrl + match.wsPath, { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
-    const ok = await TestClient.connect(service.wsUrl + match.wsPath, { origin: allowed });
+    await expect(MatchSocket.connect(service.wsUrl + match.wsPath, { headers: { origin: 'http://evil.example' } })).rejects.toMatchObject({ status: 403 });
+    const ok = await MatchSocket.connect(service.wsUrl + match.wsPath, { headers: { origin: allowed } });
     ok.send({ type: 'join', name: 'FromPage' });
     expect((await ok.next('welcome')).you.name).toBe('FromPage');
   });
@@ -305,7 +306,7 @@ describe('single-process match server', () => {
     expect(badHost.status).toBe(400);
     expect((await json<ErrorBody>(badHost)).error.message).toMatch(/hostName/);
     const named = await createMatch(service, { quizId: 'world-capitals', hostName: '  Quizmaster ' });
-    const namedHost = await TestClient.connect(service.wsUrl + named.wsPath);
+    const namedHost = await MatchSocket.connect(service.wsUrl + named.wsPath);
     namedHost.send({ type: 'resume', token: named.hostToken });
     expect((await namedHost.next('welcome')).you).toEqual({ name: 'Quizmaster', role: 'host' });
     namedHost.close();
@@ -313,7 +314,7 @@ describe('single-process match server', () => {
     expect(missing.status).toBe(404);
     expect((await json<ErrorBody>(missing)).error.code).toBe('NOT_FOUND');
     expect((await fetch(`${service.url}/matches/ZZZZZZ/results`)).status).toBe(404);
-    await expect(TestClient.connect(`${service.wsUrl}/ws/matches/ZZZZZZ`)).rejects.toMatchObject({ status: 404 });
+    await expect(MatchSocket.connect(`${service.wsUrl}/ws/matches/ZZZZZZ`)).rejects.toMatchObject({ status: 404 });
   });
 
   it('survives clients that reset their connection while an upgrade is being refused', async () => {

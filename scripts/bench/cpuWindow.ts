@@ -1,50 +1,17 @@
 /**
- * The few /proc readings the benchmark needs besides lib/procSampler: a process' start time
- * (to recognise it), its CPU ticks (own and reaped children's), and the machine's CPU ticks,
- * so CPU used by processes outside the benchmark during a run can be told apart.
+ * How busy the machine was during a benchmark run, and how much of that was not the
+ * benchmark: other sessions may share the machine, and their CPU use must be told apart
+ * from the server's before a figure is trusted.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { machineTicks, readProcStat } from '../lib/procfs';
 
-/** Fields of /proc/<pid>/stat after the command name; index 0 is field 3 (state). */
-function statFields(pid: number | 'self'): string[] | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-/** Field 22 (starttime), or null when there is no such process. */
-export function startTimeOf(pid: number): string | null {
-  return statFields(pid)?.[19] ?? null;
-}
-
-/** utime + stime (fields 14, 15), plus cutime + cstime (16, 17: children reaped) when asked. */
-export function cpuTicksOf(pid: number | 'self', withReapedChildren = false): number {
-  const f = statFields(pid);
-  if (!f) return 0;
-  const own = Number(f[11]) + Number(f[12]);
-  return withReapedChildren ? own + Number(f[13]) + Number(f[14]) : own;
-}
-
-export interface MachineTicks {
-  busy: number;
-  total: number;
-}
-
-/** The first line of /proc/stat: all CPUs together. */
-export function machineTicks(): MachineTicks {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-    // cpu user nice system idle iowait irq softirq steal (guest time is already in user)
-    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = v.reduce((a, b) => a + b, 0);
-    return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
-  } catch {
-    return { busy: 0, total: 0 };
-  }
+/** CPU ticks of `pid`, plus those of the children it reaped (the load generator) when asked. */
+function cpuTicksOf(pid: number | 'self', withReapedChildren = false): number {
+  const s = readProcStat(pid);
+  if (!s) return 0;
+  return withReapedChildren ? s.ownTicks + s.reapedChildrenTicks : s.ownTicks;
 }
 
 /**
@@ -94,7 +61,7 @@ export class CpuWindow {
 /** Busy % (per core) of the whole machine over the next `ms`. */
 export async function machineBusyPct(ms: number): Promise<number> {
   const a = machineTicks();
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(ms);
   const b = machineTicks();
   const dt = b.total - a.total;
   return dt > 0 ? Math.round(((b.busy - a.busy) / dt) * os.availableParallelism() * 1000) / 10 : 0;
