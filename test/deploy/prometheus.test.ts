@@ -33,6 +33,8 @@ interface RuleGroup {
   rules: Array<{ name: string; health: string; lastError?: string; type: string }>;
 }
 
+const OPS_TOKEN = 'prometheus-test-token-0123';
+
 /** Panels whose queries must return data on a pool that has played a match. */
 const MAIN_PANELS = ['Workers by state', 'Matches and capacity', 'Connected players', 'Answer → answer_ack (includes the store write)', 'Fan-out: messages per second', 'Event-loop delay p99'];
 
@@ -50,18 +52,21 @@ describe.skipIf(!hasPrometheus)('Prometheus with the shipped scrape config and r
   const query = (expr: string) => api<{ result: VectorSample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`).then((d) => d.result);
 
   beforeAll(async () => {
-    pool = await startMatchService(group, 'pool', { MAX_WORKERS: '2' });
+    pool = await startMatchService(group, 'pool', { MAX_WORKERS: '2', OPS_TOKEN });
     dir = mkdtempSync(path.join(tmpdir(), 'quiz-prometheus-'));
+    writeFileSync(path.join(dir, 'ops-token'), OPS_TOKEN);
     const shipped = yamlDocs('deploy/prometheus/prometheus.yml')[0] as {
       global: Record<string, string>;
       rule_files: string[];
-      scrape_configs: Array<{ job_name: string; scrape_timeout?: string; static_configs: Array<{ targets: string[] }> }>;
+      scrape_configs: Array<{ job_name: string; scrape_timeout?: string; static_configs: Array<{ targets: string[] }>; authorization: { credentials_file: string } }>;
     };
     // The shipped file as it is, except what must change here: the target (compose's `match`
     // is this pool), the intervals (seconds, not 15 s), and the rules' absolute path.
     shipped.global = { ...shipped.global, scrape_interval: '1s', evaluation_interval: '1s' };
     shipped.rule_files = shipped.rule_files.map((f) => path.join(DEPLOY, 'prometheus', f));
     shipped.scrape_configs[0]!.static_configs = [{ targets: [`127.0.0.1:${pool.port}`] }];
+    // The token file where compose mounts its secret; here, this test's own copy.
+    shipped.scrape_configs[0]!.authorization.credentials_file = path.join(dir, 'ops-token');
     // A scrape may not take longer than its interval.
     shipped.scrape_configs[0]!.scrape_timeout = '1s';
     writeFileSync(path.join(dir, 'prometheus.yml'), stringify(shipped));
