@@ -3,7 +3,8 @@
  */
 import type { Worker } from 'node:cluster';
 import type { Socket } from 'node:net';
-import { IpcError, type MasterToWorker } from './ipc';
+import { IpcError } from './ipc';
+import type { UpgradeMessage } from './messages';
 
 /**
  * Stops the master reading a socket it is about to hand over.
@@ -24,7 +25,7 @@ function stopReading(socket: Socket): void {
  * is written; a send that neither completes nor fails within `timeoutMs` destroys the socket
  * (the client retries) instead of leaving it pending forever.
  */
-export function handOffSocket(worker: Worker, socket: Socket, msg: Extract<MasterToWorker, { type: 'upgrade' }>, timeoutMs: number): Promise<void> {
+export function handOffSocket(worker: Worker, socket: Socket, msg: UpgradeMessage, timeoutMs: number): Promise<void> {
   stopReading(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

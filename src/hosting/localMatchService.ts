@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { HttpError } from '../protocol/errors';
 import { newMatchId } from '../matchIds';
 import type { HostingMetrics } from '../metrics';
-import type { MatchStore } from '../store/store';
+import type { MatchDirectory } from '../store/store';
 import type {
   CreateMatchRequest,
   CreatedMatch,
@@ -27,7 +27,7 @@ export class LocalMatchService implements MatchService {
 
   constructor(
     private readonly host: MatchHost,
-    private readonly store: MatchStore,
+    private readonly store: MatchDirectory,
     private readonly metricsRegistry: Registry,
     private readonly hostingMetrics: HostingMetrics,
     private readonly maxMatches: number,

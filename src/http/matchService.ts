@@ -5,7 +5,7 @@
  */
 import type { MatchSettings } from '../quiz/engine';
 import type { Quiz } from '../quiz/quizzes';
-import type { MatchResults } from '../store/store';
+import type { MatchDirectory, MatchResults } from '../store/store';
 
 /** Decides what routes answer: nothing is created while starting or draining. */
 export type Lifecycle = 'starting' | 'ready' | 'draining';
@@ -67,4 +67,25 @@ export interface MatchService {
   health(): HealthBody;
   workerStats(): WorkerStatsBody;
   metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+/** `/health`'s status for a lifecycle state, in both architectures. */
+export function healthStatus(state: Lifecycle): HealthBody['status'] {
+  return state === 'ready' ? 'OK' : state === 'starting' ? 'STARTING' : 'DRAINING';
+}
+
+/**
+ * A match that has left its host, described from its kept results; null when there are
+ * none. Both services answer this way for finished matches.
+ */
+export async function finishedMatchSummary(directory: Pick<MatchDirectory, 'results'>, matchId: string): Promise<MatchSummary | null> {
+  const results = await directory.results(matchId).catch(() => null);
+  if (!results) return null;
+  return {
+    matchId,
+    status: 'finished',
+    players: results.standings.length,
+    workerId: null,
+    quiz: { title: results.title, questionCount: results.questionCount },
+  };
 }
