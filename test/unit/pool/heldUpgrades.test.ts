@@ -2,8 +2,8 @@
 import { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HeldUpgrade, HeldUpgrades } from '../../src/cluster/heldUpgrades';
-import { sleep } from '../helpers/processes';
+import { type HeldUpgrade, HeldUpgrades } from '../../../src/pool/heldUpgrades';
+import { sleep } from '../../helpers/processes';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
