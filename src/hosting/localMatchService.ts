@@ -8,14 +8,16 @@ import { HttpError } from '../protocol/errors';
 import { newMatchId } from '../matchIds';
 import type { HostingMetrics } from '../metrics';
 import type { MatchDirectory } from '../store/store';
-import type {
-  CreateMatchRequest,
-  CreatedMatch,
-  HealthBody,
-  Lifecycle,
-  MatchService,
-  MatchSummary,
-  WorkerStatsBody,
+import {
+  type CreateMatchRequest,
+  type CreatedMatch,
+  finishedMatchSummary,
+  type HealthBody,
+  healthStatus,
+  type Lifecycle,
+  type MatchService,
+  type MatchSummary,
+  type WorkerStatsBody,
 } from '../http/matchService';
 import type { MatchHost } from './matchHost';
 
@@ -53,15 +55,7 @@ export class LocalMatchService implements MatchService {
   async matchInfo(matchId: string): Promise<MatchSummary | null> {
     const info = this.host.info(matchId);
     if (info) return { ...info, workerId: 0 };
-    const results = await this.store.results(matchId);
-    if (!results) return null;
-    return {
-      matchId,
-      status: 'finished',
-      players: results.standings.length,
-      workerId: null,
-      quiz: { title: results.title, questionCount: results.questionCount },
-    };
+    return finishedMatchSummary(this.store, matchId);
   }
 
   results(matchId: string) {
@@ -75,7 +69,7 @@ export class LocalMatchService implements MatchService {
   health(): HealthBody {
     const matches = this.host.load().matches.length;
     return {
-      status: this.state === 'ready' ? 'OK' : this.state === 'starting' ? 'STARTING' : 'DRAINING',
+      status: healthStatus(this.state),
       service: 'Match Service Master',
       mode: 'Single Process',
       version: VERSION,
