@@ -12,7 +12,7 @@ import type { PoolMetrics } from '../metrics';
 import type { MatchDirectory } from '../store/store';
 import { IpcError } from '../cluster/ipc';
 import type { Route, RouteTable } from './routeTable';
-import type { WorkerSet } from './workerSet';
+import type { WorkerSet, WorkerSlot } from './workerSet';
 
 /** Owner deaths closer together than this (since the last restore) count towards poison. */
 export const POISON_WINDOW_MS = 60_000;
@@ -76,7 +76,7 @@ export class Restorer {
       if (isPoison(route.ownerDeaths, this.deps.poisonLimit)) {
         return this.closePoison(matchId, `its worker died ${route.ownerDeaths} times in a row`);
       }
-      let slot: Awaited<ReturnType<WorkerSet['reserve']>> | undefined;
+      let slot: WorkerSlot | undefined;
       try {
         slot = await workers.reserve();
         const claimed = await directory.claim(matchId);
