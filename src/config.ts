@@ -46,6 +46,8 @@ const fields = z.object({
     UPGRADE_HOLD_MS: int(0, 60_000).default(3000),
     /** Extra node flags for workers, space-separated (e.g. --max-old-space-size=512, --cpu-prof). */
     WORKER_EXEC_ARGV: z.string().default(''),
+    /** Set by the pool master for each worker it forks (its slot, 1..N); 0 in any other process. */
+    WORKER_ID: int(0, 256).default(0),
 
     REDIS_URL: z.string().url().optional(),
 

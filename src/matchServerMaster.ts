@@ -9,12 +9,10 @@ import { loadConfigOrExit } from './config';
 import { createLogger } from './log';
 import { packageVersion, PoolMetrics, ServiceMetrics } from './metrics';
 import { QuizCatalog } from './quiz/quizzes';
-import { MemoryMatchStore } from './store/memoryStore';
-import { RedisMatchStore } from './store/redisStore';
-import type { MatchStore } from './store/store';
-import { MatchWorkerPool } from './matchWorkerPool';
-import { PoolMatchService } from './cluster/poolMatchService';
 import { matchRoutes } from './http/matchRoutes';
+import { openMasterStore } from './pool/masterStore';
+import { PoolMatchService } from './pool/poolMatchService';
+import { MatchWorkerPool } from './pool/workerPool';
 import { installShutdown } from './shutdown';
 
 async function main(): Promise<void> {
@@ -24,25 +22,11 @@ async function main(): Promise<void> {
   const registry = new Registry();
   const metrics = new PoolMetrics(registry);
   const serviceMetrics = new ServiceMetrics(registry, { version: packageVersion(), architecture: 'pool' });
+  const store = await openMasterStore(config, log);
+  const storeReachable = store.kind === 'redis' ? () => store.store.ping() : undefined;
 
-  let store: MatchStore;
-  let storeKind: 'memory' | 'redis';
-  let storeReachable: (() => Promise<boolean>) | undefined;
-  if (config.REDIS_URL) {
-    const redis = new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }));
-    await redis.ready();
-    log.info('Master connected to Redis');
-    store = redis;
-    storeKind = 'redis';
-    storeReachable = () => redis.ping();
-  } else {
-    store = new MemoryMatchStore({ copy: false });
-    storeKind = 'memory';
-    log.info('Match store: master memory (set REDIS_URL for Redis)');
-  }
-
-  const pool = new MatchWorkerPool({ config, store, storeKind, log: log.child({ component: 'pool' }), metrics, registry });
-  const service = new PoolMatchService(pool, store, storeKind, config);
+  const pool = new MatchWorkerPool({ config, store, log: log.child({ component: 'pool' }), metrics, registry });
+  const service = new PoolMatchService(pool, store, config);
   serviceMetrics.observe(() => ({ matches: pool.counts().totalMatches, capacity: config.MAX_WORKERS * config.MAX_MATCHES }));
   const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }), storeReachable });
   const server = http.createServer(app);
@@ -52,7 +36,7 @@ async function main(): Promise<void> {
     service.setLifecycle('draining');
     server.close();
     await pool.stop();
-    await store.close();
+    await store.store.close();
   });
 
   await new Promise<void>((resolve) => server.listen(config.MATCH_PORT, config.HOST, resolve));

@@ -2,7 +2,7 @@
  * Metric definitions. Each process owns one prom-client `Registry` (no global default
  * registry): hosting metrics live wherever matches are hosted (a worker, or the single
  * process), pool metrics in the master. The master merges every worker's registry with its
- * own through prom-client's `AggregatorRegistry.aggregate` (see cluster/metricsAggregation.ts).
+ * own through prom-client's `AggregatorRegistry.aggregate` (see pool/metricsAggregation.ts).
  *
  * Worker series carry a `worker` label (the worker's slot id). A respawned worker's counters
  * start again at zero; with the label that is an ordinary counter reset of one series,
@@ -108,24 +108,30 @@ export class PoolMetrics {
   readonly matchRestores: Counter<'outcome'>;
   readonly poisonMatches: Counter;
   readonly handoffs: Counter<'outcome'>;
+  private counts: () => PoolCounts = () => ({ activeWorkers: 0, idleWorkers: 0, totalMatches: 0 });
 
   constructor(readonly registry: Registry) {
     // The master's own process metrics; its pool metrics stay unlabelled.
     collectDefaultMetrics({ register: registry, labels: { worker: 'master' } });
+    // The gauges are read at scrape time, like the hosting ones: nothing has to remember to
+    // update them on each of the pool's many changes.
     this.activeWorkers = new Gauge({
       name: 'matchserver_active_workers',
       help: 'Workers that are up (starting or ready)',
       registers: [registry],
+      collect: () => this.activeWorkers.set(this.counts().activeWorkers),
     });
     this.idleWorkers = new Gauge({
       name: 'matchserver_idle_workers',
       help: 'Ready workers hosting no match',
       registers: [registry],
+      collect: () => this.idleWorkers.set(this.counts().idleWorkers),
     });
     this.activeMatches = new Gauge({
       name: 'matchserver_active_matches_total',
       help: 'Live matches across the pool (including matches being moved)',
       registers: [registry],
+      collect: () => this.activeMatches.set(this.counts().totalMatches),
     });
     this.workerRestarts = new Counter({
       name: 'matchserver_worker_restarts_total',
@@ -151,6 +157,17 @@ export class PoolMetrics {
       registers: [registry],
     });
   }
+
+  /** Where the workers and matches gauges read their values when scraped. */
+  observePool(counts: () => PoolCounts): void {
+    this.counts = counts;
+  }
+}
+
+export interface PoolCounts {
+  activeWorkers: number;
+  idleWorkers: number;
+  totalMatches: number;
 }
 
 /**

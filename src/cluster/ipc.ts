@@ -1,64 +1,12 @@
 /**
- * The typed message catalog between the master and its workers, and request/reply over
- * IPC with a timeout and a typed error on every call. One union per direction; both sides
- * `switch` on `type` with exhaustiveness checks.
+ * Request/reply between processes (the cluster channel and the store pipe): every request
+ * has an id, a timeout and a typed error, and every reply value is parsed with the schema of
+ * what was asked for. The message catalogs themselves are in `messages.ts` and `storePipe.ts`.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import type { MatchSettings, MatchSnapshot } from '../quiz/engine';
-import type { Quiz } from '../quiz/quizzes';
-import type { MatchInfo } from '../hosting/matchHost';
-import type { MatchResults, MatchState, StoredMatch } from '../store/store';
+import type { z } from 'zod';
+import type { Reply, RemoteError } from './messages';
 
-/** A store call a worker makes on the master's memory store (embedded mode, on its store channel). */
-export type StoreCall =
-  | { op: 'create'; matchId: string; snapshot: Readonly<MatchSnapshot> }
-  | { op: 'saveState'; matchId: string; epoch: number; state: Readonly<MatchState> }
-  | { op: 'load'; matchId: string }
-  | { op: 'saveResults'; results: MatchResults }
-  | { op: 'remove'; matchId: string; epoch: number };
-
-export type StoreCallResult = number | StoredMatch | null | void;
-
-export type MasterRequest =
-  /** `requestId`: the POST's X-Request-Id, put on the worker's log lines for the match. */
-  | { type: 'createMatch'; matchId: string; quiz: Quiz; settings: MatchSettings; requestId?: string }
-  | { type: 'restoreMatch'; matchId: string; epoch: number }
-  | { type: 'matchInfo'; matchId: string }
-  | { type: 'metrics' };
-
-export interface MasterRequestResults {
-  createMatch: { hostToken: string };
-  restoreMatch: null;
-  matchInfo: MatchInfo | null;
-  metrics: unknown[];
-}
-
-export interface RemoteError {
-  code: string;
-  message: string;
-}
-
-export type Reply = { type: 'reply'; reqId: number } & ({ ok: true; value: unknown } | { ok: false; error: RemoteError });
-
-export type MasterToWorker =
-  | (MasterRequest & { reqId: number })
-  /** Comes with the client's socket as the IPC handle. */
-  | {
-      type: 'upgrade';
-      matchId: string;
-      request: { method: string; url: string; headers: IncomingHttpHeaders };
-      /** Bytes the master's HTTP parser read past the request head (base64): not carried by the handle. */
-      head: string;
-    }
-  | { type: 'shutdown' };
-
-export type WorkerToMaster =
-  | { type: 'ready' }
-  | { type: 'heartbeat'; matches: string[]; players: number }
-  | { type: 'matchGone'; matchId: string; reason: 'over' | 'fenced' | 'shutdown' }
-  | Reply;
-
-export type IpcErrorCode = 'IPC_TIMEOUT' | 'IPC_CLOSED' | 'REMOTE_ERROR';
+export type IpcErrorCode = 'IPC_TIMEOUT' | 'IPC_CLOSED' | 'REMOTE_ERROR' | 'BAD_REPLY';
 
 export class IpcError extends Error {
   constructor(
@@ -72,16 +20,16 @@ export class IpcError extends Error {
 }
 
 interface Waiting {
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
+  settle(reply: Reply): void;
+  reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
 
 /**
- * Outstanding requests on one IPC channel. `send` is the channel's send function, returning
- * false only when the channel is closed (not for backpressure); the
- * channel's owner feeds every `reply` message to `settle`, and calls `failAll` when the
- * channel closes so nobody waits for a dead peer until the timeout.
+ * Outstanding requests on one channel. `send` is the channel's send function, returning
+ * false only when the channel is closed (not for backpressure); the channel's owner feeds
+ * every (parsed) `reply` to `settle`, and calls `failAll` when the channel closes so nobody
+ * waits for a dead peer until the timeout.
  */
 export class IpcRequester {
   private nextId = 1;
@@ -92,14 +40,21 @@ export class IpcRequester {
     private readonly timeoutMs: number,
   ) {}
 
-  request<T>(msg: object, timeoutMs = this.timeoutMs): Promise<T> {
+  /** Sends `msg` with a fresh `reqId`; resolves with the reply's value once `result` accepts it. */
+  request<S extends z.ZodType>(msg: object, result: S, timeoutMs = this.timeoutMs): Promise<z.infer<S>> {
     const reqId = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<z.infer<S>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(reqId);
         reject(new IpcError('IPC_TIMEOUT', `no reply within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiting.set(reqId, { resolve: resolve as (v: unknown) => void, reject, timer });
+      const settle = (reply: Reply) => {
+        if (!reply.ok) return reject(new IpcError('REMOTE_ERROR', reply.error.message, reply.error.code));
+        const value = result.safeParse(reply.value);
+        if (value.success) resolve(value.data);
+        else reject(new IpcError('BAD_REPLY', `a reply of the wrong shape: ${value.error.issues[0]?.message ?? 'invalid'}`));
+      };
+      this.waiting.set(reqId, { settle, reject, timer });
       let sent = false;
       try {
         sent = this.send({ ...msg, reqId });
@@ -119,8 +74,7 @@ export class IpcRequester {
     if (!w) return;
     this.waiting.delete(reply.reqId);
     clearTimeout(w.timer);
-    if (reply.ok) w.resolve(reply.value);
-    else w.reject(new IpcError('REMOTE_ERROR', reply.error.message, reply.error.code));
+    w.settle(reply);
   }
 
   failAll(reason: string): void {
@@ -138,4 +92,17 @@ export function toRemoteError(err: unknown): RemoteError {
     return { code: err.code, message: String((err as { message?: unknown }).message ?? err.code) };
   }
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Runs `work` and sends its outcome as the `reply` to request `reqId`: the answering side of
+ * `IpcRequester`, for the cluster channel and the store pipe alike.
+ */
+export function replyTo(send: (reply: Reply) => unknown, reqId: number, work: () => unknown): void {
+  Promise.resolve()
+    .then(work)
+    .then(
+      (value) => send({ type: 'reply', reqId, ok: true, value: value ?? null }),
+      (err: unknown) => send({ type: 'reply', reqId, ok: false, error: toRemoteError(err) }),
+    );
 }

@@ -3,7 +3,8 @@
  */
 import type { Worker } from 'node:cluster';
 import type { Socket } from 'node:net';
-import { IpcError, type MasterToWorker } from './ipc';
+import { IpcError } from './ipc';
+import type { UpgradeMessage } from './messages';
 
 /**
  * Stops the master reading a socket it is about to hand over.
@@ -14,18 +15,51 @@ import { IpcError, type MasterToWorker } from './ipc';
  * stops 'data' events, not the handle's reads), and Node has no public API for this, so
  * this is the one place that reaches into a private field. Verified on Node 20.
  */
-function stopReading(socket: Socket): void {
-  const handle = (socket as unknown as { _handle?: { readStop?: () => number } })._handle;
+function stopReading(socket: Socket): SocketHandle | null {
+  const handle = (socket as unknown as { _handle?: SocketHandle | null })._handle ?? null;
   handle?.readStop?.();
+  return handle;
+}
+
+/** The libuv handle under a socket, as far as this module uses it (see `stopReading`). */
+interface SocketHandle {
+  readStop?: () => number;
+  /** libuv closes a handle once; closing one Node already closed does nothing. */
+  close?: () => void;
+}
+
+/**
+ * Hands client sockets to one worker. Node keeps the master's copy of a handed-off socket
+ * open until the worker acknowledges it, and a worker killed before it does never will: the
+ * client would wait on a connection nobody reads (seen when a worker died with upgrades in
+ * flight). Node sends one handle at a time per worker, each after the previous one's
+ * acknowledgement, so only the last handle written can still be unacknowledged: that one is
+ * closed if the worker exits.
+ */
+export class SocketHandOff {
+  private unacknowledged: SocketHandle | null = null;
+
+  constructor(private readonly worker: Worker) {
+    worker.once('exit', () => {
+      this.unacknowledged?.close?.();
+      this.unacknowledged = null;
+    });
+  }
+
+  async send(socket: Socket, msg: UpgradeMessage, timeoutMs: number): Promise<void> {
+    const handle = await handOffSocket(this.worker, socket, msg, timeoutMs);
+    // This write came after the previous handle's acknowledgement: only this one may be pending.
+    this.unacknowledged = handle;
+  }
 }
 
 /**
  * Sends `socket` to `worker` with the upgrade request it belongs to. Resolves once the send
- * is written; a send that neither completes nor fails within `timeoutMs` destroys the socket
- * (the client retries) instead of leaving it pending forever.
+ * is written, with the handle it sent; a send that neither completes nor fails within
+ * `timeoutMs` destroys the socket (the client retries) instead of leaving it pending forever.
  */
-export function handOffSocket(worker: Worker, socket: Socket, msg: Extract<MasterToWorker, { type: 'upgrade' }>, timeoutMs: number): Promise<void> {
-  stopReading(socket);
+function handOffSocket(worker: Worker, socket: Socket, msg: UpgradeMessage, timeoutMs: number): Promise<SocketHandle | null> {
+  const handle = stopReading(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
@@ -38,7 +72,7 @@ export function handOffSocket(worker: Worker, socket: Socket, msg: Extract<Maste
           socket.destroy();
           reject(new IpcError('IPC_CLOSED', err.message));
         } else {
-          resolve();
+          resolve(handle);
         }
       });
     } catch (err) {

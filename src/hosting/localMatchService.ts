@@ -7,8 +7,8 @@ import { Registry } from 'prom-client';
 import { HttpError } from '../protocol/errors';
 import { newMatchId } from '../matchIds';
 import type { HostingMetrics } from '../metrics';
-import type { MatchStore } from '../store/store';
-import { finishedSummary, healthBody } from '../http/matchService';
+import type { MatchDirectory } from '../store/store';
+import { finishedMatchSummary, healthBody } from '../http/matchService';
 import type { CreateMatchRequest, CreatedMatch, HealthBody, Lifecycle, MatchService, MatchSummary, WorkerStatsBody } from '../http/matchService';
 import type { MatchHost } from './matchHost';
 import type { MatchRequestIds } from '../requestIds';
@@ -21,7 +21,7 @@ export class LocalMatchService implements MatchService {
 
   constructor(
     private readonly host: MatchHost,
-    private readonly store: MatchStore,
+    private readonly store: MatchDirectory,
     private readonly metricsRegistry: Registry,
     private readonly hostingMetrics: HostingMetrics,
     private readonly maxMatches: number,
@@ -50,8 +50,7 @@ export class LocalMatchService implements MatchService {
   async matchInfo(matchId: string): Promise<MatchSummary | null> {
     const info = this.host.info(matchId);
     if (info) return { ...info, workerId: 0 };
-    const results = await this.store.results(matchId);
-    return results ? finishedSummary(results) : null;
+    return finishedMatchSummary(this.store, matchId);
   }
 
   results(matchId: string) {

@@ -15,7 +15,7 @@ import { Match, type MatchSettings, type MatchStatus, type MatchTiming } from '.
 import type { Quiz } from '../quiz/quizzes';
 import type { Logger } from '../log';
 import type { HostingMetrics } from '../metrics';
-import { type MatchStore, StoreError, StoreFencedError } from '../store/store';
+import { type MatchHostStore, StoreFencedError, type StoredMatch } from '../store/store';
 import { DeadlineTimer } from './deadlineTimer';
 import { FanOut, sendMessage } from './fanOut';
 import { Outbox } from './outbox';
@@ -45,7 +45,7 @@ interface HostedMatch {
 }
 
 export interface MatchHostDeps {
-  store: MatchStore;
+  store: MatchHostStore;
   timing: MatchTiming;
   log: Logger;
   metrics: HostingMetrics;
@@ -55,7 +55,7 @@ export interface MatchHostDeps {
 
 export class MatchHost {
   private readonly matches = new Map<string, HostedMatch>();
-  private readonly store: MatchStore;
+  private readonly store: MatchHostStore;
   private readonly log: Logger;
   private readonly metrics: HostingMetrics;
   private readonly clock: () => number;
@@ -81,12 +81,10 @@ export class MatchHost {
     return { hostToken: match.hostToken };
   }
 
-  /** Takes over a match from the store at the epoch the master claimed for this host. */
-  async restoreMatch(matchId: string, epoch: number): Promise<void> {
-    const stored = await this.store.load(matchId);
-    if (!stored) throw new StoreError('STORE_NOT_FOUND', `match ${matchId} is not in the store`);
-    if (stored.epoch !== epoch) throw new StoreFencedError(matchId, epoch);
-    const match = Match.restore(stored.snapshot, { moved: { now: this.clock() } });
+  /** Takes over a match at the epoch the master claimed for this host, with the snapshot that claim returned. */
+  async restoreMatch(matchId: string, claimed: StoredMatch): Promise<void> {
+    const epoch = claimed.epoch;
+    const match = Match.restore(claimed.snapshot, { moved: { now: this.clock() } });
     const hm = this.adopt(match, epoch);
     // Deadlines may have passed while the match had no host.
     hm.outbox.deliver(match.tick(this.clock()));

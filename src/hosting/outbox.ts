@@ -14,7 +14,7 @@ import { backoff } from '../backoff';
 import type { Logger } from '../log';
 import type { HostingMetrics } from '../metrics';
 import type { Effect, Match } from '../quiz/engine';
-import { type MatchStore, StoreFencedError } from '../store/store';
+import { type MatchHostStore, StoreFencedError } from '../store/store';
 
 const STORE_RETRY_BASE_MS = 100;
 const STORE_RETRY_MAX_MS = 5000;
@@ -28,7 +28,7 @@ interface Pending {
 
 export interface OutboxDeps {
   /** The writes a hosted match makes while it runs. */
-  store: Pick<MatchStore, 'save' | 'saveResults'>;
+  store: Pick<MatchHostStore, 'save' | 'saveResults'>;
   metrics: HostingMetrics;
   log: Logger;
   clock: () => number;

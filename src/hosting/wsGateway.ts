@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CLOSE, CLOSE_REASONS } from '../protocol/errors';
-import { parseClientMessage } from '../protocol/messages';
+import { MAX_FRAME_BYTES, parseClientMessage } from '../protocol/messages';
 import { refuseUpgrade } from '../http/upgradeResponses';
 import type { Logger } from '../log';
 import type { HostingMetrics } from '../metrics';
@@ -18,7 +18,6 @@ import type { MatchHost } from './matchHost';
 import { LivenessMonitor } from './liveness';
 import { TokenBucket } from './rateLimit';
 
-export const MAX_FRAME_BYTES = 4096;
 /** Broadcasts hand over Buffers, which ws would send as binary frames; one options object for all sends. */
 const TEXT_FRAME = { binary: false } as const;
 

@@ -5,7 +5,7 @@
  */
 import type { MatchSettings, MatchStatus } from '../quiz/engine';
 import type { Quiz } from '../quiz/quizzes';
-import type { MatchResults } from '../store/store';
+import type { MatchDirectory, MatchResults } from '../store/store';
 
 /** Decides what routes answer: nothing is created while starting or draining. */
 export type Lifecycle = 'starting' | 'ready' | 'draining';
@@ -53,12 +53,6 @@ export function healthBody(state: Lifecycle, about: Omit<HealthBody, 'status' | 
   return { status, service: 'Match Service Master', ...about };
 }
 
-/** A match nobody hosts any more, as its kept results describe it. */
-export function finishedSummary(results: MatchResults): MatchSummary {
-  const { matchId, title, questionCount } = results;
-  return { matchId, status: 'finished', players: results.standings.length, workerId: null, quiz: { title, questionCount } };
-}
-
 export interface WorkerStatsEntry {
   workerId: number;
   pid: number;
@@ -87,4 +81,20 @@ export interface MatchService {
   health(): HealthBody;
   workerStats(): WorkerStatsBody;
   metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+/**
+ * A match that has left its host, described from its kept results; null when there are
+ * none. Both services answer this way for finished matches.
+ */
+export async function finishedMatchSummary(directory: Pick<MatchDirectory, 'results'>, matchId: string): Promise<MatchSummary | null> {
+  const results = await directory.results(matchId).catch(() => null);
+  if (!results) return null;
+  return {
+    matchId,
+    status: 'finished',
+    players: results.standings.length,
+    workerId: null,
+    quiz: { title: results.title, questionCount: results.questionCount },
+  };
 }

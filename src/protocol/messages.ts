@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import type { WsErrorCode } from './errors';
 
+/** PROTOCOL.md: a frame over 4 KiB closes the connection (1009), whoever completes the handshake. */
+export const MAX_FRAME_BYTES = 4096;
+
 // Any integer: one that is not the current question is WRONG_QUESTION, from the engine.
 const questionIndex = z.number().int();
 

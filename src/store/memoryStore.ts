@@ -1,19 +1,10 @@
 /**
  * Match state in this process's memory: the master's in pool mode (workers reach it over their store pipe
- * through `IpcMatchStore`), or the single process's own. Snapshots are copied in, as the
+ * through `PipedMatchStore`), or the single process's own. Snapshots are copied in, as the
  * MatchStore contract requires: callers may hand over a running match's live state.
  */
 import type { MatchSnapshot } from '../quiz/engine';
-import {
-  type MatchResults,
-  type MatchState,
-  type MatchStore,
-  RECENT_RESULTS_KEPT,
-  RESULTS_TTL_SEC,
-  StoreFencedError,
-  type StoredMatch,
-  stateOf,
-} from './store';
+import { type MatchResults, type MatchState, type MatchStore, RECENT_RESULTS_KEPT, RESULTS_TTL_SEC, StoreFencedError, type StoredMatch, stateOf } from './store';
 
 export class MemoryMatchStore implements MatchStore {
   private readonly live = new Map<string, StoredMatch>();

@@ -14,17 +14,7 @@
 import Redis from 'ioredis';
 import type { Logger } from '../log';
 import type { MatchSnapshot } from '../quiz/engine';
-import {
-  type MatchResults,
-  type MatchState,
-  type MatchStore,
-  RECENT_RESULTS_KEPT,
-  RESULTS_TTL_SEC,
-  StoreFencedError,
-  type StoredMatch,
-  StoreUnavailableError,
-  stateOf,
-} from './store';
+import { type MatchResults, type MatchState, type MatchStore, RECENT_RESULTS_KEPT, RESULTS_TTL_SEC, StoreFencedError, type StoredMatch, StoreUnavailableError, stateOf } from './store';
 
 const PREFIX = 'qm:';
 const LIVE = `${PREFIX}live`;

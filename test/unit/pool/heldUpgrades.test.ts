@@ -2,7 +2,7 @@
 import { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HeldUpgrade, HeldUpgrades } from '../../src/cluster/heldUpgrades';
+import { type HeldUpgrade, HeldUpgrades } from '../../../src/pool/heldUpgrades';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const cleanup: Array<() => void> = [];

@@ -1,26 +1,26 @@
 /**
- * A pool worker: hosts up to MAX_MATCHES matches with the same `MatchHost` as the single
+ * A pool worker (forked by the master, pool/forkWorker.ts): hosts up to MAX_MATCHES matches with the same `MatchHost` as the single
  * process, completes WebSocket handshakes on sockets the master hands over (it listens on
  * no port), reports a heartbeat, and exits when the master goes away.
  */
 import http from 'node:http';
 import net from 'node:net';
 import { Registry } from 'prom-client';
-import { gatewayLimits, loadConfigOrExit, matchTiming } from '../config';
-import { createLogger } from '../log';
-import { HostingMetrics } from '../metrics';
-import { MatchHost } from '../hosting/matchHost';
-import { WsGateway } from '../hosting/wsGateway';
-import { IpcMatchStore } from '../store/ipcStore';
-import { RedisMatchStore } from '../store/redisStore';
-import type { MatchStore } from '../store/store';
-import { type MasterToWorker, type WorkerToMaster, toRemoteError } from './ipc';
-import { connectStoreChannel } from './storeBridge';
-import { MatchRequestIds } from '../requestIds';
+import { gatewayLimits, loadConfigOrExit, matchTiming } from './config';
+import { createLogger } from './log';
+import { HostingMetrics } from './metrics';
+import { MatchHost } from './hosting/matchHost';
+import { WsGateway } from './hosting/wsGateway';
+import { RedisMatchStore } from './store/redisStore';
+import type { MatchHostStore } from './store/store';
+import { replyTo } from './cluster/ipc';
+import { type MasterReply, type MasterRequest, masterToWorkerSchema, type Reply, type WorkerToMaster } from './cluster/messages';
+import { connectStorePipe, PipedMatchStore } from './cluster/storePipe';
+import { MatchRequestIds } from './requestIds';
 
 function main(): void {
   const config = loadConfigOrExit();
-  const workerId = Number(process.env.WORKER_ID ?? '0');
+  const workerId = config.WORKER_ID;
   const requestIds = new MatchRequestIds();
   const log = createLogger(config, { role: 'worker', workerId }, requestIds.mixin);
   // process.send() also returns false when its backlog is long, yet still delivers the
@@ -31,10 +31,10 @@ function main(): void {
     return true;
   };
 
-  const store: MatchStore = config.REDIS_URL
+  const store: MatchHostStore & { close(): Promise<void> } = config.REDIS_URL
     ? new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }))
-    : new IpcMatchStore(
-        connectStoreChannel(config.IPC_TIMEOUT_MS, (reason) => {
+    : new PipedMatchStore(
+        connectStorePipe(config.IPC_TIMEOUT_MS, (reason) => {
           if (stopping) return;
           log.error({ reason }, 'Store channel to the master closed; exiting so the master replaces this worker');
           stop(1);
@@ -62,15 +62,6 @@ function main(): void {
     metrics,
   );
 
-  const reply = (reqId: number, work: () => Promise<unknown> | unknown) => {
-    Promise.resolve()
-      .then(work)
-      .then(
-        (value) => send({ type: 'reply', reqId, ok: true, value: value ?? null }),
-        (err: unknown) => send({ type: 'reply', reqId, ok: false, error: toRemoteError(err) }),
-      );
-  };
-
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) return;
@@ -85,7 +76,19 @@ function main(): void {
     setTimeout(() => process.exit(code), 2000).unref();
   };
 
-  process.on('message', (msg: MasterToWorker, handle?: unknown) => {
+  /** Each request's answer, typed by what the master expects back for it. */
+  const answer = <K extends MasterRequest['type']>(req: Extract<MasterRequest, { type: K }>, work: () => MasterReply<K> | Promise<MasterReply<K>>) =>
+    replyTo((reply: Reply) => send(reply), req.reqId, work);
+
+  process.on('message', (raw: unknown, handle?: unknown) => {
+    const parsed = masterToWorkerSchema.safeParse(raw);
+    if (!parsed.success) {
+      // A broken or mismatched master: drop the message (and any socket that came with it).
+      log.warn({ issue: parsed.error.issues[0]?.message }, 'Malformed IPC message from the master; ignored');
+      if (handle instanceof net.Socket) handle.destroy();
+      return;
+    }
+    const msg = parsed.data;
     switch (msg.type) {
       case 'upgrade': {
         if (!(handle instanceof net.Socket)) return;
@@ -99,18 +102,21 @@ function main(): void {
       }
       case 'createMatch':
         requestIds.remember(msg.matchId, msg.requestId);
-        return reply(msg.reqId, () =>
+        return answer(msg, () =>
           host.createMatch(msg).catch((err: unknown) => {
             requestIds.forget(msg.matchId);
             throw err;
           }),
         );
       case 'restoreMatch':
-        return reply(msg.reqId, () => host.restoreMatch(msg.matchId, msg.epoch));
+        return answer(msg, async () => {
+          await host.restoreMatch(msg.matchId, { epoch: msg.epoch, snapshot: msg.snapshot });
+          return null;
+        });
       case 'matchInfo':
-        return reply(msg.reqId, () => host.info(msg.matchId));
+        return answer(msg, () => host.info(msg.matchId));
       case 'metrics':
-        return reply(msg.reqId, () => registry.getMetricsAsJSON());
+        return answer(msg, async () => (await registry.getMetricsAsJSON()) as unknown as MasterReply<'metrics'>);
       case 'shutdown':
         log.info('Worker shutting down on request');
         return stop(0);
@@ -128,10 +134,7 @@ function main(): void {
   // Master gone (even killed with SIGKILL): the IPC channel closes and nobody may be orphaned.
   process.on('disconnect', () => stop(0));
 
-  const beat = () => {
-    const load = host.load();
-    send({ type: 'heartbeat', matches: load.matches, players: load.players });
-  };
+  const beat = () => send({ type: 'heartbeat', players: host.load().players });
   const heartbeat = setInterval(beat, config.HEARTBEAT_INTERVAL_MS);
   send({ type: 'ready' });
   beat();

@@ -1,0 +1,91 @@
+/**
+ * The shapes of match data that cross a process boundary (the cluster channel and the store
+ * pipe), as zod schemas: a worker or a master that sends something else is a bug or a
+ * version skew, and is refused at the boundary instead of corrupting a match.
+ *
+ * Objects are `looseObject`: a field the engine adds to its snapshot and nobody adds here
+ * travels on unchecked rather than being stripped (which would silently lose state). Each
+ * schema is declared as the engine's or store's own type, so the compiler holds the two
+ * together and both sides of a channel speak in the domain types.
+ */
+import { z } from 'zod';
+import type { MatchSettings, MatchSnapshot, MatchTiming } from '../quiz/engine';
+import { quizSchema } from '../quiz/quizzes';
+import type { MatchResults, MatchState } from '../store/store';
+
+const finite = z.number().finite();
+const int = z.number().int();
+const nullableNumber = finite.nullable();
+
+export const matchSettingsSchema: z.ZodType<MatchSettings> = z.looseObject({
+  lateJoin: z.boolean(),
+  maxPlayers: int.min(1),
+  hostName: z.string().optional(),
+});
+
+const timingSchema: z.ZodType<MatchTiming> = z.looseObject({
+  questionScale: finite,
+  revealMs: finite,
+  leaderboardMs: finite,
+  reconnectGraceMs: finite,
+  finishGraceMs: finite,
+  lobbyIdleMs: finite,
+});
+
+const playerRecordSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  token: z.string(),
+  score: finite,
+  streak: int,
+  joinOrder: int,
+  connected: z.boolean(),
+  droppedAt: nullableNumber,
+  left: z.boolean(),
+});
+
+const answerRecordSchema = z.looseObject({ choice: int, receivedAt: finite, points: finite });
+
+const stateShape = z.looseObject({
+  v: z.literal(1),
+  id: z.string(),
+  settings: matchSettingsSchema,
+  timing: timingSchema,
+  hostToken: z.string(),
+  createdAt: finite,
+  revision: int,
+  phase: z.enum(['lobby', 'question', 'reveal', 'leaderboard', 'finished', 'closed']),
+  questionIndex: int,
+  questionStartsAt: nullableNumber,
+  phaseEndsAt: nullableNumber,
+  locked: z.boolean(),
+  players: z.array(playerRecordSchema),
+  answers: z.record(z.string(), answerRecordSchema),
+  hostConnected: z.boolean(),
+  idleSince: nullableNumber,
+  nextJoinOrder: int,
+  closedReason: z.string().nullable(),
+});
+
+export const matchStateSchema: z.ZodType<MatchState> = stateShape;
+export const matchSnapshotSchema: z.ZodType<MatchSnapshot> = stateShape.extend({ quiz: quizSchema });
+
+export const matchResultsSchema: z.ZodType<MatchResults> = z.object({
+  matchId: z.string(),
+  title: z.string(),
+  questionCount: int,
+  finishedAt: finite,
+  standings: z.array(z.object({ playerId: z.string(), name: z.string(), score: finite, rank: int })),
+});
+
+/** What a worker says about a match it hosts (MatchHost.info). */
+export const matchInfoSchema = z.object({
+  matchId: z.string(),
+  status: z.enum(['lobby', 'running', 'finished']),
+  players: int.min(0),
+  quiz: z.object({ title: z.string(), questionCount: int }),
+});
+export type HostedMatchInfo = z.infer<typeof matchInfoSchema>;
+
+/** Not the join-code pattern: a Redis store may hold ids from an older generator. */
+export const matchIdSchema = z.string().min(1).max(64);

@@ -1,0 +1,171 @@
+/**
+ * The worker pool, as the master's HTTP server sees it: create matches, describe them, route
+ * upgrades, report. It only wires the parts, which talk through events and callbacks:
+ *
+ * - `WorkerSet` (workerSet.ts): the processes; emits `failed` and `matchGone`.
+ * - `RouteTable` (routeTable.ts): match → owner, changed in one place; says when a match settles.
+ * - `Restorer` (restorer.ts): claim, place and restore orphaned matches; poison.
+ * - `UpgradeRouter` (upgradeRouter.ts): hold, refuse or hand off each upgrade.
+ * - pool gauges are read at scrape time from `counts()`; `/metrics` merges every worker's.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Registry } from 'prom-client';
+import { allowedOrigins, type Config } from '../config';
+import type { Logger } from '../log';
+import type { PoolMetrics } from '../metrics';
+import { newMatchId } from '../matchIds';
+import { HttpError } from '../protocol/errors';
+import { Match, type MatchSettings } from '../quiz/engine';
+import type { Quiz } from '../quiz/quizzes';
+import type { CreatedMatch, MatchSummary, WorkerStatsEntry } from '../http/matchService';
+import { clusterForker } from './forkWorker';
+import type { MasterStore } from './masterStore';
+import { scrapePool } from './metricsAggregation';
+import { Restorer } from './restorer';
+import { RouteTable } from './routeTable';
+import { UpgradeRouter } from './upgradeRouter';
+import { type ForkWorker, WorkerSet } from './workerSet';
+
+const TOMBSTONE_TTL_MS = 10 * 60_000;
+const MATCH_INFO_TIMEOUT_MS = 2000;
+
+export interface PoolDeps {
+  config: Config;
+  store: MasterStore;
+  log: Logger;
+  metrics: PoolMetrics;
+  registry: Registry;
+  /** Tests replace the processes; by default workers are forked with node:cluster. */
+  fork?: ForkWorker;
+  clock?: () => number;
+}
+
+export class MatchWorkerPool {
+  private readonly routes: RouteTable;
+  private readonly workers: WorkerSet;
+  private readonly restorer: Restorer;
+  private readonly router: UpgradeRouter;
+  private monitor: NodeJS.Timeout | null = null;
+  private stopping = false;
+
+  constructor(private readonly deps: PoolDeps) {
+    const { config, log, metrics } = deps;
+    const clock = deps.clock ?? Date.now;
+    const isStopping = () => this.stopping;
+    this.routes = new RouteTable({ clock, tombstoneTtlMs: TOMBSTONE_TTL_MS, settled: (matchId) => this.router.release(matchId) });
+    this.workers = new WorkerSet({ limits: config, clock, fork: deps.fork ?? clusterForker(config, deps.store, log), log, metrics });
+    this.restorer = new Restorer({
+      routes: this.routes,
+      workers: this.workers,
+      directory: deps.store.store,
+      metrics,
+      log,
+      clock,
+      poisonLimit: config.POISON_RESTORE_LIMIT,
+      isStopping,
+    });
+    this.router = new UpgradeRouter({
+      routes: this.routes,
+      workers: this.workers,
+      origins: allowedOrigins(config),
+      holdMs: config.UPGRADE_HOLD_MS,
+      // Every player and the host, with room for a few stale connections.
+      maxHeldPerMatch: config.MAX_PLAYERS + 20,
+      handOffTimeoutMs: config.IPC_TIMEOUT_MS,
+      metrics,
+      log,
+      isStopping,
+    });
+    this.workers.on('failed', (failure) => this.restorer.ownerDied(failure.orphaned));
+    this.workers.on('matchGone', ({ workerId, matchId, reason }) => {
+      if (reason !== 'over' || this.routes.get(matchId)?.workerId !== workerId) return;
+      this.routes.apply(matchId, { type: 'ended', workerId });
+      log.info({ matchId, workerId, workerMatches: this.workers.get(workerId)?.matches.size ?? 0 }, 'Match ended; slot freed');
+    });
+    metrics.observePool(() => this.counts());
+  }
+
+  /** Forks MIN_WORKERS, then (with a persistent store) takes back the matches it holds. */
+  async start(): Promise<void> {
+    await this.workers.start();
+    this.monitor = setInterval(() => {
+      this.workers.check();
+      this.routes.expireTombstones();
+    }, Math.min(this.deps.config.HEARTBEAT_INTERVAL_MS, 1000));
+    if (this.deps.store.kind !== 'redis') return;
+    const ids = await this.deps.store.store.liveMatchIds();
+    if (ids.length === 0) return;
+    this.deps.log.info({ matches: ids.length }, 'Recovering live matches from the store');
+    this.restorer.recover(ids);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.monitor) clearInterval(this.monitor);
+    this.router.dropHeld();
+    await this.workers.stop();
+    this.router.close();
+  }
+
+  async createMatch(quiz: Quiz, settings: MatchSettings, requestId?: string): Promise<CreatedMatch> {
+    const slot = await this.workers.reserve();
+    const matchId = newMatchId((id) => this.routes.isTaken(id));
+    this.routes.apply(matchId, { type: 'creating', workerId: slot.workerId });
+    try {
+      const { hostToken } = await slot.request({ type: 'createMatch', matchId, quiz, settings, requestId });
+      this.workers.host(slot, matchId);
+      this.routes.apply(matchId, { type: 'created' });
+      this.deps.log.info({ matchId, workerId: slot.workerId, workerMatches: slot.matches.size, reqId: requestId }, 'Match assigned to worker');
+      return { matchId, hostToken, workerId: slot.workerId };
+    } catch (err) {
+      this.routes.apply(matchId, { type: 'createFailed' });
+      this.deps.log.warn({ matchId, workerId: slot.workerId, err: (err as Error).message, reqId: requestId }, 'Match creation failed');
+      throw new HttpError('UNAVAILABLE', 'Could not create the match right now; try again.');
+    } finally {
+      this.workers.release(slot);
+    }
+  }
+
+  /** A live match as its worker describes it, or as the store holds it while it moves. */
+  async matchInfo(matchId: string): Promise<MatchSummary | null> {
+    const route = this.routes.get(matchId);
+    if (!route) return null;
+    const owner = route.workerId === null ? undefined : this.workers.get(route.workerId);
+    if (route.state === 'active' && owner) {
+      const info = await owner.request({ type: 'matchInfo', matchId }, MATCH_INFO_TIMEOUT_MS).catch(() => null);
+      if (info) return { ...info, workerId: owner.workerId };
+    }
+    const stored = await this.deps.store.store.load(matchId).catch(() => null);
+    if (!stored) return null;
+    // Rebuilt so that status and counts are read the engine's way, not worked out again here.
+    const match = Match.restore(stored.snapshot);
+    return { matchId, status: match.status, players: match.playerCount, workerId: route.workerId, quiz: match.quizInfo };
+  }
+
+  routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.router.route(req, socket, head);
+  }
+
+  workerStats(): WorkerStatsEntry[] {
+    const now = (this.deps.clock ?? Date.now)();
+    return this.workers.list().map((s) => ({
+      workerId: s.workerId,
+      pid: s.proc.pid,
+      state: s.state,
+      matches: [...s.matches],
+      players: s.players,
+      uptimeMs: now - s.startedAt,
+      restarts: s.restarts,
+    }));
+  }
+
+  counts(): { totalWorkers: number; activeWorkers: number; idleWorkers: number; totalMatches: number } {
+    return { ...this.workers.counts(), totalMatches: this.routes.size };
+  }
+
+  /** Prometheus text for the master and every worker (see metricsAggregation.ts). */
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return scrapePool(this.deps.registry, this.workers.list());
+  }
+}
