@@ -147,6 +147,7 @@ export function matchTiming(c: Config): MatchTiming {
     reconnectGraceMs: scaled(c.RECONNECT_GRACE_MS),
     finishGraceMs: scaled(c.FINISH_GRACE_MS),
     lobbyIdleMs: c.LOBBY_IDLE_TIMEOUT_MS,
+    lobbyMaxMs: c.LOBBY_MAX_MS,
   };
 }
 
