@@ -73,9 +73,14 @@ const fields = z.object({
     MAX_CONNECTIONS_PER_IP: int(1).default(300),
     /** A socket that has neither joined nor resumed by then is closed. */
     JOIN_DEADLINE_MS: int(100).default(10_000),
-    /** Messages per second and burst per client address, over all its connections. */
+    /**
+     * Messages per second and burst per client address, over all its connections on one
+     * process. Sized for a classroom behind one NAT: the burst lets MAX_CONNECTIONS_PER_IP
+     * (300) browsers reconnect at once after a Wi-Fi blip (each sends resume and 4 clock
+     * pings: 1,500), the rate lets 300 players answer one question within 1.5 s.
+     */
     ADDRESS_MSG_RATE_PER_SEC: int(1).default(200),
-    ADDRESS_MSG_BURST: int(1).default(400),
+    ADDRESS_MSG_BURST: int(1).default(1500),
     /** Bad messages one address may send per minute before its sockets are closed (1008). */
     ADDRESS_BAD_MESSAGES_PER_MIN: int(1).default(60),
     /** A client whose unsent data passes this is not reading: it is closed (1013). */
@@ -149,16 +154,37 @@ export function matchTiming(c: Config): MatchTiming {
     reconnectGraceMs: scaled(c.RECONNECT_GRACE_MS),
     finishGraceMs: scaled(c.FINISH_GRACE_MS),
     lobbyIdleMs: c.LOBBY_IDLE_TIMEOUT_MS,
+    lobbyMaxMs: c.LOBBY_MAX_MS,
   };
 }
 
-/** Per-connection limits of the WebSocket gateway, the same wherever matches are hosted. */
-export function gatewayLimits(c: Config): { msgRatePerSec: number; msgBurst: number; badMessageBudget: number; pingIntervalMs: number } {
+/**
+ * Limits of the WebSocket gateway, the same wherever matches are hosted: per connection, per
+ * client address (over all its connections on this process), and per socket's send buffer.
+ */
+export function gatewayLimits(c: Config): {
+  msgRatePerSec: number;
+  msgBurst: number;
+  badMessageBudget: number;
+  pingIntervalMs: number;
+  joinDeadlineMs: number;
+  addressMsgRatePerSec: number;
+  addressMsgBurst: number;
+  addressBadMessagesPerMin: number;
+  sendBufferLimitBytes: number;
+  trustProxy: string;
+} {
   return {
     msgRatePerSec: c.MSG_RATE_PER_SEC,
     msgBurst: c.MSG_BURST,
     badMessageBudget: c.BAD_MESSAGE_BUDGET,
     pingIntervalMs: c.CLIENT_PING_INTERVAL_MS,
+    joinDeadlineMs: c.JOIN_DEADLINE_MS,
+    addressMsgRatePerSec: c.ADDRESS_MSG_RATE_PER_SEC,
+    addressMsgBurst: c.ADDRESS_MSG_BURST,
+    addressBadMessagesPerMin: c.ADDRESS_BAD_MESSAGES_PER_MIN,
+    sendBufferLimitBytes: c.SEND_BUFFER_LIMIT_BYTES,
+    trustProxy: c.TRUST_PROXY,
   };
 }
 

@@ -16,6 +16,8 @@ import { WsGateway } from './hosting/wsGateway';
 import { LocalMatchService } from './hosting/localMatchService';
 import { matchRoutes } from './http/matchRoutes';
 import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
+import { clientAddress, compileTrust } from './http/clientAddress';
+import { ConnectionCounts } from './limits/connectionCounts';
 import { installShutdown } from './shutdown';
 
 function main(): void {
@@ -53,12 +55,22 @@ function main(): void {
   const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }) });
   const origins = allowedOrigins(config);
 
+  const trust = compileTrust(config.TRUST_PROXY);
+  // Local clients count too: the cap is generous enough for a classroom behind one NAT, and
+  // a flood from this machine is still a flood.
+  const connections = new ConnectionCounts(config.MAX_CONNECTIONS_PER_IP);
+
   const server = http.createServer(app);
   server.on('upgrade', (req, socket, head) => {
     const check = checkUpgrade(req, socket, origins);
     if (!check.ok) return refuseUpgrade(socket, check.refusal);
     if (!host.hasMatch(check.matchId)) return refuseUpgrade(socket, 'NOT_FOUND');
-    gateway.accept(req, socket, head, check.matchId);
+    const addr = clientAddress(req, trust);
+    // Counted down when the socket closes, however it closes (refused handshake included).
+    if (!connections.admitSocket(addr, socket)) {
+      return refuseUpgrade(socket, 'RATE_LIMITED', `Your address already has ${connections.maxPerAddress} open connections to this service.`);
+    }
+    gateway.accept(req, socket, head, check.matchId, addr);
   });
 
   server.listen(config.MATCH_PORT, config.HOST, () => {

@@ -44,7 +44,9 @@ export function isLoopback(addr: string): boolean {
 
 /**
  * A client on this machine (an operator's `curl localhost:3001/...`, the load tool): it may
- * read the operators' endpoints and is not held to per-address limits. A request that came
+ * read the operators' endpoints and is not held to the per-address limits on creating
+ * matches. It is held to the connection cap and the message budgets like anyone: a flood
+ * from this machine is still a flood. A request that came
  * through a proxy we were not told to trust is never local: its peer is the proxy, and every
  * stranger behind it would otherwise pass for an operator.
  */

@@ -120,6 +120,12 @@ export const CLOSE = {
   POLICY: 1008,
   /** PROTOCOL.md: a frame over 4 KiB (`ws` sends it itself, from `maxPayload`). */
   TOO_BIG: 1009,
+  /**
+   * The client does not read what it is sent: its unsent data passed SEND_BUFFER_LIMIT_BYTES.
+   * RFC 6455's "try again later": a slow phone reconnects and resumes, and the server's
+   * memory does not grow with a client that never reads.
+   */
+  TRY_AGAIN_LATER: 1013,
   /** Another connection resumed this identity; this one must not reconnect on its own. */
   REPLACED: 4000,
   /** The match finished; the results stay readable over HTTP. Do not reconnect. */
@@ -128,6 +134,8 @@ export const CLOSE = {
   MATCH_CLOSED: 4002,
   /** The host removed this player. Do not reconnect. */
   KICKED: 4003,
+  /** Neither `join` nor `resume` within JOIN_DEADLINE_MS of the upgrade: a socket that only holds a descriptor. */
+  JOIN_TIMEOUT: 4004,
   /** The match moved to another worker or host: reconnect at once, nothing is lost. */
   MATCH_MOVED: 4010,
 } as const;
@@ -140,5 +148,7 @@ export const CLOSE_REASONS = {
   [CLOSE.MATCH_FINISHED]: 'match finished',
   [CLOSE.MATCH_CLOSED]: 'match closed',
   [CLOSE.KICKED]: 'kicked',
+  [CLOSE.JOIN_TIMEOUT]: 'no join or resume in time',
+  [CLOSE.TRY_AGAIN_LATER]: 'not reading fast enough',
   [CLOSE.MATCH_MOVED]: 'match moved',
 } as const;

@@ -35,7 +35,7 @@ export function answer(s: MatchSnapshot, by: ParticipantId, questionIndex: numbe
   s.revision++;
   const effects: Effect[] = [
     { kind: 'send', to: by, msg: { type: 'answer_ack', questionIndex, choice } },
-    { kind: 'broadcast', msg: answerCount(s) },
+    { kind: 'broadcast', msg: answerCount(s, now) },
   ];
   effects.push(...closeQuestionIfAllAnswered(s, now));
   return { ok: true, effects };

@@ -17,14 +17,15 @@ import type { Phase, RankedPlayer, ServerMessage } from '../protocol/messages';
 import { answer } from './answers';
 import { close, isOver, next, nextDeadline, start, tick } from './phases';
 import type { Quiz } from './quizzes';
-import { disconnect, dropEveryone, join, kick, leave, lock, newToken, resume } from './roster';
+import { disconnect, dropEveryone, expireLobbySeats, join, kick, leave, lock, newToken, nextSeatExpiry, resume } from './roster';
 import type { Attached, Done, Effect, Failure, MatchSettings, MatchSnapshot, MatchStatus, MatchTiming, ParticipantId } from './state';
 import { connectedPlayers, matchStatus } from './state';
 import { quizInfo, ranked, welcome } from './views';
 
 export type { Attached, Done, Effect, Failure, MatchSettings, MatchSnapshot, MatchStatus, MatchTiming, ParticipantId } from './state';
 export { HOST_ID, matchStatus } from './state';
-export { newToken, validName } from './roster';
+export { newToken } from './roster';
+export { validName } from './names';
 
 export class Match {
   private constructor(private readonly s: MatchSnapshot) {}
@@ -161,11 +162,13 @@ export class Match {
 
   /** The earliest moment after `now` at which `tick` may have something to do, or null. */
   nextDeadline(now: number): number | null {
-    return nextDeadline(this.s, now);
+    const phase = nextDeadline(this.s, now);
+    const seat = nextSeatExpiry(this.s, now);
+    return phase === null ? seat : seat === null ? phase : Math.min(phase, seat);
   }
-  /** Runs every transition whose deadline has passed. */
+  /** Runs every transition whose deadline has passed: lobby seats given back first, then the clock. */
   tick(now: number): Effect[] {
-    return tick(this.s, now);
+    return [...expireLobbySeats(this.s, now), ...tick(this.s, now)];
   }
   /** Ends the match for good (lobby idle, or a match its hosts cannot keep alive). */
   close(reason: string): Effect[] {

@@ -7,8 +7,8 @@
  */
 import type { RevealYou } from '../protocol/messages';
 import { nextStreak } from './scoring';
-import type { Done, Effect, Failure, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
-import { HOST_ID, fail, matchStatus, questionLimitMs } from './state';
+import type { Done, Effect, Failure, MatchSnapshot, ParticipantId } from './state';
+import { HOST_ID, fail, isPresent, matchStatus, questionLimitMs } from './state';
 import { LEADERBOARD_SIZE, questionView, ranked, revealView } from './views';
 
 export function start(s: MatchSnapshot, by: ParticipantId, now: number): Done | Failure {
@@ -111,13 +111,6 @@ export function closeQuestionIfAllAnswered(s: MatchSnapshot, now: number): Effec
   return present > 0 ? beginReveal(s, now) : [];
 }
 
-/** Connected, or dropped less than the reconnect grace ago (and not gone by `leave`). */
-function isPresent(s: MatchSnapshot, p: PlayerRecord, now: number): boolean {
-  if (p.left) return false;
-  if (p.connected) return true;
-  return p.droppedAt !== null && now < p.droppedAt + s.timing.reconnectGraceMs;
-}
-
 /**
  * The earliest moment after `now` at which `tick` may have something to do, or null.
  * Grace expiries already past are left out: they changed nothing when they passed (someone
@@ -129,6 +122,8 @@ export function nextDeadline(s: MatchSnapshot, now: number): number | null {
     if (next === null || t < next) next = t;
   };
   if (s.phase === 'lobby' && s.idleSince !== null) consider(s.idleSince + s.timing.lobbyIdleMs);
+  const lobbyEnd = lobbyMaxEnd(s);
+  if (lobbyEnd !== null) consider(lobbyEnd);
   if (s.phase === 'question') {
     // A player's grace running out can make "everyone present has answered" true.
     for (const p of s.players) {
@@ -146,6 +141,11 @@ export function tick(s: MatchSnapshot, now: number): Effect[] {
   const effects: Effect[] = [];
   // Bounded: each pass either moves the phase on or stops.
   for (let guard = 0; guard < 10; guard++) {
+    const lobbyEnd = lobbyMaxEnd(s);
+    if (lobbyEnd !== null && now >= lobbyEnd) {
+      effects.push(...close(s, `The match was not started within ${duration(s.timing.lobbyMaxMs ?? 0)} of being created`));
+      break;
+    }
     if (s.phase === 'lobby' && s.idleSince !== null && now >= s.idleSince + s.timing.lobbyIdleMs) {
       effects.push(...close(s, 'The lobby was empty for too long'));
       break;
@@ -156,6 +156,19 @@ export function tick(s: MatchSnapshot, now: number): Effect[] {
     effects.push(...advance(s, now));
   }
   return effects;
+}
+
+/** When a lobby never started must close (LOBBY_MAX_MS), or null (not a lobby, or an older snapshot without the limit). */
+function lobbyMaxEnd(s: MatchSnapshot): number | null {
+  return s.phase === 'lobby' && s.timing.lobbyMaxMs !== undefined ? s.createdAt + s.timing.lobbyMaxMs : null;
+}
+
+/** "30 minutes", "90 seconds": the limit as a person reads it in `match_closed.reason`. */
+function duration(ms: number): string {
+  const minutes = ms / 60_000;
+  if (Number.isInteger(minutes) && minutes >= 1) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  const seconds = Math.round(ms / 1000);
+  return seconds === 1 ? '1 second' : `${seconds} seconds`;
 }
 
 /** True once the match may be forgotten by its host: closed, or finished and past its grace. */

@@ -1,32 +1,20 @@
 /**
  * Who is in a match: joining with a name, resuming with a token, dropping, leaving, being
  * kicked, the host's lock, and whether anybody is there at all (an empty lobby closes).
+ *
+ * Seats: a lobby seat is held by a connection, or for the reconnect grace after it drops;
+ * past that the seat is given back (`expireLobbySeats`), so join-then-disconnect sockets
+ * cannot fill a lobby. Once the match runs, a player keeps its place in the standings.
  */
 import { randomBytes } from 'node:crypto';
 import { closeQuestionIfAllAnswered } from './phases';
 import type { Attached, Done, Effect, Failure, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
 import { HOST_ID, connectedPlayers, fail, findPlayer, matchStatus } from './state';
+import { nameKey, validName } from './names';
 import { playersEffect } from './views';
-
-const MAX_NAME_CHARS = 20;
-// Control, format (zero-width, bidi), private-use and unassigned characters, and every space
-// other than U+0020 (a no-break space would let "Ann\u00a0Lee" pose as "Ann Lee").
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]|(?! )\p{Zs}/u;
-
-/** The trimmed name if it is 1..20 visible characters (PROTOCOL.md `join`), else null. */
-export function validName(raw: string): string | null {
-  const name = raw.trim();
-  const chars = [...name].length;
-  return chars < 1 || chars > MAX_NAME_CHARS || INVISIBLE.test(name) ? null : name;
-}
 
 export function newToken(): string {
   return randomBytes(18).toString('base64url');
-}
-
-/** Names are unique whatever their case or Unicode composition ("Ann" and "ANN" collide). */
-function nameKey(name: string): string {
-  return name.normalize('NFC').toLocaleLowerCase('en');
 }
 
 /** A lobby nobody is connected to starts its idle countdown now. */
@@ -44,8 +32,9 @@ export function join(s: MatchSnapshot, rawName: string): Attached | Failure {
   if (matchStatus(s.phase) === 'finished') return fail('MATCH_STARTED');
   if (s.locked) return fail('LOBBY_LOCKED');
   if (s.phase !== 'lobby' && !s.settings.lateJoin) return fail('MATCH_STARTED');
+  // Look-alikes collide ("Ａｎｎ" and "ann"), and a kicked player's name stays taken.
   const key = nameKey(name);
-  if (s.players.some((p) => nameKey(p.name) === key)) return fail('NAME_TAKEN');
+  if (s.players.some((p) => nameKey(p.name) === key) || s.kickedNames?.includes(key)) return fail('NAME_TAKEN');
   if (s.players.length >= s.settings.maxPlayers) return fail('MATCH_FULL');
 
   const player: PlayerRecord = {
@@ -136,7 +125,9 @@ export function leave(s: MatchSnapshot, id: ParticipantId, now: number): Done | 
 
 export function kick(s: MatchSnapshot, by: ParticipantId, playerId: string, now: number): Done | Failure {
   if (by !== HOST_ID) return fail('NOT_HOST');
-  if (!findPlayer(s, playerId)) return fail('BAD_MESSAGE');
+  const player = findPlayer(s, playerId);
+  if (!player) return fail('BAD_MESSAGE');
+  (s.kickedNames ??= []).push(nameKey(player.name));
   removePlayer(s, playerId);
   delete s.answers[playerId];
   markIdleIfEmpty(s, now);
@@ -150,6 +141,31 @@ export function kick(s: MatchSnapshot, by: ParticipantId, playerId: string, now:
       ...closeQuestionIfAllAnswered(s, now),
     ],
   };
+}
+
+/**
+ * Gives back the lobby seats of players dropped longer than the reconnect grace ago (their
+ * token stops working: a later resume gets TOKEN_INVALID, and they may join again).
+ */
+export function expireLobbySeats(s: MatchSnapshot, now: number): Effect[] {
+  if (s.phase !== 'lobby') return [];
+  const before = s.players.length;
+  s.players = s.players.filter((p) => p.connected || p.droppedAt === null || now < p.droppedAt + s.timing.reconnectGraceMs);
+  if (s.players.length === before) return [];
+  s.revision++;
+  return [playersEffect(s)];
+}
+
+/** When the next lobby seat is given back (the earliest grace after `now` to run out), or null. */
+export function nextSeatExpiry(s: MatchSnapshot, now: number): number | null {
+  if (s.phase !== 'lobby') return null;
+  let next: number | null = null;
+  for (const p of s.players) {
+    if (p.connected || p.droppedAt === null) continue;
+    const expiry = p.droppedAt + s.timing.reconnectGraceMs;
+    if (expiry > now && (next === null || expiry < next)) next = expiry;
+  }
+  return next;
 }
 
 export function lock(s: MatchSnapshot, by: ParticipantId, locked: boolean): Done | Failure {

@@ -22,6 +22,13 @@ export interface MatchTiming {
   finishGraceMs: number;
   /** A lobby with nobody connected this long is closed. */
   lobbyIdleMs: number;
+  /**
+   * A lobby never started closes this long after the match was created, even with its host
+   * connected, so an abandoned browser tab cannot hold a slot forever (LOBBY_MAX_MS).
+   * Optional because snapshots written before it existed have none: those lobbies keep the
+   * old rule (only the idle close).
+   */
+  lobbyMaxMs?: number;
 }
 
 export interface MatchSettings {
@@ -75,6 +82,11 @@ export interface MatchSnapshot {
   idleSince: number | null;
   nextJoinOrder: number;
   closedReason: string | null;
+  /**
+   * `nameKey`s of players the host kicked: the name stays taken for the rest of the match, so
+   * a kicked player cannot walk straight back in under it. Optional: older snapshots have none.
+   */
+  kickedNames?: string[];
 }
 
 export type Effect =
@@ -113,6 +125,16 @@ export function connectedPlayers(s: MatchSnapshot): number {
   let n = 0;
   for (const p of s.players) if (p.connected) n++;
   return n;
+}
+
+/**
+ * Connected, or dropped less than the reconnect grace ago (and not gone by `leave`): a player
+ * the match waits for, and who counts in `answer_count.total`.
+ */
+export function isPresent(s: MatchSnapshot, p: PlayerRecord, now: number): boolean {
+  if (p.left) return false;
+  if (p.connected) return true;
+  return p.droppedAt !== null && now < p.droppedAt + s.timing.reconnectGraceMs;
 }
 
 /** A question's time limit as this match plays it (scaled), in ms. */

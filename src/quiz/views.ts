@@ -6,7 +6,7 @@
 import type { ClientState, PlayerInfo, QuestionView, RankedPlayer, RevealView, ServerMessage } from '../protocol/messages';
 import { rank } from './scoring';
 import type { Effect, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
-import { HOST_ID, findPlayer, questionLimitMs } from './state';
+import { HOST_ID, findPlayer, isPresent, questionLimitMs } from './state';
 
 type AnswerCount = Extract<ServerMessage, { type: 'answer_count' }>;
 
@@ -35,10 +35,18 @@ export function playersEffect(s: MatchSnapshot): Effect {
   return { kind: 'broadcast', msg: { type: 'players', players: playerList(s), locked: s.locked } };
 }
 
-export function answerCount(s: MatchSnapshot): AnswerCount {
-  let total = 0;
-  for (const p of s.players) if (!p.left) total++;
-  return { type: 'answer_count', questionIndex: s.questionIndex, answered: Object.keys(s.answers).length, total };
+/**
+ * `answered`: answers recorded for the question. `total`: those plus the present players
+ * (connected, or within their reconnect grace) who have not answered yet, i.e. everyone whose
+ * answer is in or still awaited. So `answered ≤ total` always, and the question closes early
+ * exactly when they meet. A player gone past its grace, or by `leave`, stops counting unless
+ * it had answered; a kicked player's answer is deleted with it.
+ */
+export function answerCount(s: MatchSnapshot, now: number): AnswerCount {
+  let waiting = 0;
+  for (const p of s.players) if (!s.answers[p.id] && isPresent(s, p, now)) waiting++;
+  const answered = Object.keys(s.answers).length;
+  return { type: 'answer_count', questionIndex: s.questionIndex, answered, total: answered + waiting };
 }
 
 /** The current question as players may see it: never the correct choice. */
@@ -72,19 +80,19 @@ export function welcome(s: MatchSnapshot, id: ParticipantId, now: number): Serve
       : { ...(s.settings.hostName ? { name: s.settings.hostName } : {}), role: 'host' },
     token: player ? player.token : s.hostToken,
     serverTime: now,
-    state: clientState(s, player),
+    state: clientState(s, player, now),
   };
 }
 
 /** `player` undefined: the host's view. */
-function clientState(s: MatchSnapshot, player: PlayerRecord | undefined): ClientState {
+function clientState(s: MatchSnapshot, player: PlayerRecord | undefined, now: number): ClientState {
   const standings = ranked(s);
   const mine = player ? standings.find((r) => r.playerId === player.id) : undefined;
   const answer = player ? s.answers[player.id] : undefined;
   const showQuestion = s.phase === 'question' || s.phase === 'reveal';
   // The correct choice exists in the state only once its question has been revealed.
   const revealed = s.phase === 'reveal' || s.phase === 'leaderboard';
-  const count = answerCount(s);
+  const count = answerCount(s, now);
   return {
     matchId: s.id,
     phase: s.phase,

@@ -68,8 +68,18 @@ const group = new ProcessGroup();
 let service: RunningService;
 
 beforeAll(async () => {
-  // Generous per-connection limits so the fuzz reaches the handlers instead of the rate limit.
-  service = await startMatchService(group, 'pool', { MAX_WORKERS: '2', MAX_MATCHES: '3', MSG_RATE_PER_SEC: '2000', MSG_BURST: '4000', BAD_MESSAGE_BUDGET: '100000' });
+  // Generous per-connection and per-address limits so the fuzz reaches the handlers instead of
+  // the rate limit (every socket here, the honest match's too, comes from 127.0.0.1).
+  service = await startMatchService(group, 'pool', {
+    MAX_WORKERS: '2',
+    MAX_MATCHES: '3',
+    MSG_RATE_PER_SEC: '2000',
+    MSG_BURST: '4000',
+    BAD_MESSAGE_BUDGET: '100000',
+    ADDRESS_MSG_RATE_PER_SEC: '100000',
+    ADDRESS_MSG_BURST: '100000',
+    ADDRESS_BAD_MESSAGES_PER_MIN: '1000000',
+  });
 });
 afterAll(() => group.stopAll());
 

@@ -121,6 +121,7 @@ describe('matchTiming', () => {
       reconnectGraceMs: 10_000,
       finishGraceMs: 60_000,
       lobbyIdleMs: 600_000,
+      lobbyMaxMs: 1_800_000,
     });
   });
 
@@ -143,6 +144,8 @@ describe('matchTiming', () => {
       finishGraceMs: 3000,
       // .env.example lists the lobby idle timeout without "× scale".
       lobbyIdleMs: 120_000,
+      // LOBBY_MAX_MS is wall-clock time for people, like the idle timeout: not scaled.
+      lobbyMaxMs: 1_800_000,
     });
   });
 

@@ -929,6 +929,10 @@ describe('lobby idle close', () => {
     m.disconnect(HOST_ID, 50_000);
     expect(m.nextDeadline(0)).toBeNull(); // Ann is still connected
     m.disconnect(id.Ann!, 60_000);
+    // Ann's seat is given back when her reconnect grace runs out (issue 12: ghost seats);
+    // the idle clock still counts from when she went away, not from her removal.
+    expect(m.nextDeadline(0)).toBe(60_000 + TIMING.reconnectGraceMs);
+    expect(the(m.tick(60_000 + TIMING.reconnectGraceMs), 'players').players).toEqual([]);
     expect(m.nextDeadline(0)).toBe(60_000 + TIMING.lobbyIdleMs);
     expect(m.tick(60_000 + TIMING.lobbyIdleMs - 1)).toEqual([]);
     expect(m.phase).toBe('lobby');
