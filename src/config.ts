@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { MatchTiming } from './quiz/engine';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const port = int(0, 65535);
@@ -143,49 +142,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid settings:\n${lines.join('\n')}`);
   }
   return parsed.data;
-}
-
-export function matchTiming(c: Config): MatchTiming {
-  const scaled = (ms: number) => Math.round(ms * c.MATCH_TIME_SCALE);
-  return {
-    questionScale: c.MATCH_TIME_SCALE,
-    revealMs: scaled(c.REVEAL_MS),
-    leaderboardMs: scaled(c.LEADERBOARD_MS),
-    reconnectGraceMs: scaled(c.RECONNECT_GRACE_MS),
-    finishGraceMs: scaled(c.FINISH_GRACE_MS),
-    lobbyIdleMs: c.LOBBY_IDLE_TIMEOUT_MS,
-    lobbyMaxMs: c.LOBBY_MAX_MS,
-  };
-}
-
-/**
- * Limits of the WebSocket gateway, the same wherever matches are hosted: per connection, per
- * client address (over all its connections on this process), and per socket's send buffer.
- */
-export function gatewayLimits(c: Config): {
-  msgRatePerSec: number;
-  msgBurst: number;
-  badMessageBudget: number;
-  pingIntervalMs: number;
-  joinDeadlineMs: number;
-  addressMsgRatePerSec: number;
-  addressMsgBurst: number;
-  addressBadMessagesPerMin: number;
-  sendBufferLimitBytes: number;
-  trustProxy: string;
-} {
-  return {
-    msgRatePerSec: c.MSG_RATE_PER_SEC,
-    msgBurst: c.MSG_BURST,
-    badMessageBudget: c.BAD_MESSAGE_BUDGET,
-    pingIntervalMs: c.CLIENT_PING_INTERVAL_MS,
-    joinDeadlineMs: c.JOIN_DEADLINE_MS,
-    addressMsgRatePerSec: c.ADDRESS_MSG_RATE_PER_SEC,
-    addressMsgBurst: c.ADDRESS_MSG_BURST,
-    addressBadMessagesPerMin: c.ADDRESS_BAD_MESSAGES_PER_MIN,
-    sendBufferLimitBytes: c.SEND_BUFFER_LIMIT_BYTES,
-    trustProxy: c.TRUST_PROXY,
-  };
 }
 
 /** The `Origins` of `http/origins.ts` (same shape; config sits below http and does not import it). */

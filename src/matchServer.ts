@@ -5,14 +5,13 @@
  */
 import http from 'node:http';
 import { Registry } from 'prom-client';
-import { allowedOrigins, gatewayLimits, loadConfigOrExit, matchTiming } from './config';
+import { allowedOrigins, loadConfigOrExit } from './config';
 import { createLogger } from './log';
-import { HostingMetrics, packageVersion, ServiceMetrics } from './metrics';
+import { packageVersion, ServiceMetrics } from './metrics';
 import { MatchRequestIds } from './requestIds';
 import { QuizCatalog } from './quiz/quizzes';
 import { MemoryMatchStore } from './store/memoryStore';
-import { MatchHost } from './hosting/matchHost';
-import { WsGateway } from './hosting/wsGateway';
+import { createHosting } from './hosting/hostingStack';
 import { LocalMatchService } from './hosting/localMatchService';
 import { matchRoutes } from './http/matchRoutes';
 import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
@@ -27,26 +26,12 @@ function main(): void {
   const catalog = QuizCatalog.load();
   const registry = new Registry();
   registry.setDefaultLabels({ worker: '0' });
-  const metrics = new HostingMetrics(registry);
   const store = new MemoryMatchStore();
-  const host = new MatchHost({
-    store,
-    timing: matchTiming(config),
-    log: log.child({ component: 'host' }),
-    metrics,
-    events: {
-      matchGone: (matchId, reason) => {
-        log.info({ matchId, reason }, 'Match left the server');
-        requestIds.forget(matchId);
-      },
-    },
-  });
-  const gateway = new WsGateway(
-    host,
-    gatewayLimits(config),
-    log.child({ component: 'gateway' }),
-    metrics,
-  );
+  const matchGone = (matchId: string, reason: string) => {
+    log.info({ matchId, reason }, 'Match left the server');
+    requestIds.forget(matchId);
+  };
+  const { host, gateway, metrics } = createHosting({ config, log, store, registry, events: { matchGone } });
   const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES, requestIds);
   new ServiceMetrics(registry, { version: packageVersion(), architecture: 'single' }).observe(() => ({
     matches: host.load().matches.length,

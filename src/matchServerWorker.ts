@@ -6,11 +6,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import { Registry } from 'prom-client';
-import { gatewayLimits, loadConfigOrExit, matchTiming } from './config';
+import { loadConfigOrExit } from './config';
 import { createLogger } from './log';
-import { HostingMetrics } from './metrics';
-import { MatchHost } from './hosting/matchHost';
-import { WsGateway } from './hosting/wsGateway';
+import { createHosting } from './hosting/hostingStack';
+import type { HostEvents } from './hosting/matchHost';
 import { RedisMatchStore } from './store/redisStore';
 import type { MatchHostStore } from './store/store';
 import { replyTo } from './cluster/ipc';
@@ -42,25 +41,12 @@ function main(): void {
       );
   const registry = new Registry();
   registry.setDefaultLabels({ worker: String(workerId) });
-  const metrics = new HostingMetrics(registry);
-  const host = new MatchHost({
-    store,
-    timing: matchTiming(config),
-    log: log.child({ component: 'host' }),
-    metrics,
-    events: {
-      matchGone: (matchId, reason) => {
-        requestIds.forget(matchId);
-        send({ type: 'matchGone', matchId, reason });
-      },
-    },
-  });
-  const gateway = new WsGateway(
-    host,
-    gatewayLimits(config),
-    log.child({ component: 'gateway' }),
-    metrics,
-  );
+  // The master frees the match's slot (and its route) when it hears this.
+  const onMatchGone: HostEvents['matchGone'] = (matchId, reason) => {
+    requestIds.forget(matchId);
+    send({ type: 'matchGone', matchId, reason });
+  };
+  const { host, gateway, metrics } = createHosting({ config, log, store, registry, events: { matchGone: onMatchGone } });
 
   let stopping = false;
   const stop = (code: number) => {

@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { allowedOrigins, ConfigError, loadConfig, matchTiming, SETTING_NAMES } from '../../src/config';
+import { allowedOrigins, ConfigError, loadConfig, SETTING_NAMES } from '../../src/config';
+import { matchTiming } from '../../src/hosting/hostingStack';
 
 /** The ConfigError thrown for `env`. */
 function configError(env: Record<string, string>): ConfigError {
