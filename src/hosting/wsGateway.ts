@@ -24,7 +24,7 @@ import type { Logger } from '../log';
 import type { HostingMetrics } from '../metrics';
 import type { MatchHost } from './matchHost';
 import { LivenessMonitor } from './liveness';
-import { TokenBucket } from './rateLimit';
+import { TokenBucket } from '../limits/tokenBucket';
 
 /** Broadcasts hand over Buffers, which ws would send as binary frames; one options object for all sends. */
 const TEXT_FRAME = { binary: false } as const;

@@ -1,7 +1,7 @@
 /** Rate limiting, join codes and the quiz catalog/schema. */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/hosting/rateLimit';
+import { TokenBucket } from '../../src/limits/tokenBucket';
 import { MATCH_ID_ALPHABET, MATCH_ID_PATTERN, newMatchId } from '../../src/matchIds';
 import { QuizCatalog, quizSchema, type Quiz } from '../../src/quiz/quizzes';
 
