@@ -20,6 +20,9 @@ let browser: Browser;
 let svc: RunningService;
 let app: string;
 const contexts: BrowserContext[] = [];
+/** What any page logged about the Content-Security-Policy refusing something (must stay empty). */
+const cspViolations: string[] = [];
+const OPS_TOKEN = 'browser-test-ops-token-0123';
 
 const quiz = {
   title: 'Browser test quiz',
@@ -39,6 +42,10 @@ beforeAll(async () => {
     MAX_WORKERS: '2',
     ALLOWED_ORIGINS: app,
     PUBLIC_APP_URL: app,
+    // Browsers here are on loopback (local, no token needed) unless a test gives its context an
+    // X-Forwarded-For: then it is a stranger behind a trusted proxy, as on the internet.
+    TRUST_PROXY: 'loopback',
+    OPS_TOKEN,
   });
   const api = group.spawn(process.execPath, ['dist/apiServer.js'], {
     env: { API_PORT: String(apiPort), HOST: '127.0.0.1', MATCH_SERVICE_URL: svc.url, LOG_LEVEL: 'warn' },
@@ -57,10 +64,19 @@ afterAll(async () => {
   await group.stopAll();
 });
 
-async function newPage(viewport: { width: number; height: number }): Promise<Page> {
+async function newPage(viewport: { width: number; height: number }, opts: { forwardedFor?: string } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport });
   contexts.push(context);
+  const forwardedFor = opts.forwardedFor;
+  if (forwardedFor) {
+    // What a trusted proxy in front of the match service does: the browser's requests reach it
+    // carrying the client's address (added on the way, so CORS never sees the header).
+    await context.route(`${svc.url}/**`, (route) => route.continue({ headers: { ...route.request().headers(), 'x-forwarded-for': forwardedFor } }));
+  }
   const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
+  });
   page.on('dialog', (d) => {
     throw new Error(`unexpected dialog: ${d.message()}`);
   });
@@ -254,5 +270,31 @@ describe('browser quiz', () => {
     await expect.poll(async () => (await byTestId(ops, 'workers-table').innerText()).includes(String(stats.workers[0]!.pid)), { timeout: 10_000 }).toBe(true);
     await ops.waitForTimeout(6000); // a few refreshes, so the chart has points
     await shot(ops, 'dashboard');
+  });
+
+  it('the operators dashboard asks a remote operator for the token, then shows the pool', async () => {
+    const ops = await newPage({ width: 1280, height: 800 }, { forwardedFor: '203.0.113.50' });
+    await ops.goto(`${app}/ops`);
+    const form = byTestId(ops, 'token-form');
+    await form.waitFor({ state: 'visible' });
+    await expect.poll(async () => byTestId(ops, 'service-status').innerText()).toContain('Token needed');
+    // A wrong token is refused and the form says so.
+    await ops.fill('#ops-token', 'not-the-right-token-at-all');
+    await ops.click('#token-form button[type=submit]');
+    await expect.poll(async () => ops.locator('#token-error').innerText(), { timeout: 10_000 }).toContain('not accepted');
+    await shot(ops, 'dashboard-token');
+    await ops.fill('#ops-token', OPS_TOKEN);
+    await ops.click('#token-form button[type=submit]');
+    await form.waitFor({ state: 'hidden' });
+    const stats = await fetchWorkerStats(svc.url);
+    await expect.poll(async () => (await byTestId(ops, 'workers-table').innerText()).includes(String(stats.workers[0]!.pid)), { timeout: 10_000 }).toBe(true);
+  });
+
+  it('no page broke the Content-Security-Policy (the page has no inline script or style)', async () => {
+    const page = await newPage({ width: 800, height: 600 });
+    const res = await page.goto(app);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(res?.headers()['x-frame-options']).toBe('DENY');
+    expect(cspViolations).toEqual([]);
   });
 });
