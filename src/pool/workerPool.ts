@@ -63,6 +63,7 @@ export class MatchWorkerPool {
       log,
       clock,
       poisonLimit: config.POISON_RESTORE_LIMIT,
+      poisonHalfLifeMs: config.POISON_HALF_LIFE_MS,
       isStopping,
     });
     this.router = new UpgradeRouter({
@@ -77,10 +78,11 @@ export class MatchWorkerPool {
       log,
       isStopping,
     });
-    this.workers.on('failed', (failure) => this.restorer.ownerDied(failure.orphaned));
+    this.workers.on('failed', (failure) => this.restorer.ownerDied(failure.orphaned, failure.workerId));
     this.workers.on('matchGone', ({ workerId, matchId, reason }) => {
       if (reason !== 'over' || this.routes.get(matchId)?.workerId !== workerId) return;
       this.routes.apply(matchId, { type: 'ended', workerId });
+      this.restorer.forget(matchId);
       log.info({ matchId, workerId, workerMatches: this.workers.get(workerId)?.matches.size ?? 0 }, 'Match ended; slot freed');
     });
     metrics.observePool(() => this.counts());
