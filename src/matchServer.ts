@@ -16,6 +16,7 @@ import { WsGateway } from './hosting/wsGateway';
 import { LocalMatchService } from './hosting/localMatchService';
 import { matchRoutes } from './http/matchRoutes';
 import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
+import { serverOptions } from './http/serverTimeouts';
 import { installShutdown } from './shutdown';
 
 function main(): void {
@@ -53,7 +54,7 @@ function main(): void {
   const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }) });
   const origins = allowedOrigins(config);
 
-  const server = http.createServer(app);
+  const server = http.createServer(serverOptions(config), app);
   server.on('upgrade', (req, socket, head) => {
     const check = checkUpgrade(req, socket, origins);
     if (!check.ok) return refuseUpgrade(socket, check.refusal);
