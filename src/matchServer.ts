@@ -46,7 +46,7 @@ function main(): void {
     log.child({ component: 'gateway' }),
     metrics,
   );
-  const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES, requestIds);
+  const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES, requestIds, config.MAX_QUIZ_BYTES_TOTAL);
   new ServiceMetrics(registry, { version: packageVersion(), architecture: 'single' }).observe(() => ({
     matches: host.load().matches.length,
     capacity: config.SINGLE_MAX_MATCHES,

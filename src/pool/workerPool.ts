@@ -25,7 +25,8 @@ import { scrapePool } from './metricsAggregation';
 import { Restorer } from './restorer';
 import { RouteTable } from './routeTable';
 import { UpgradeRouter } from './upgradeRouter';
-import { type ForkWorker, WorkerSet } from './workerSet';
+import { type ForkWorker, WorkerSet, type WorkerSlot } from './workerSet';
+import { QUIZ_BUDGET_MESSAGE, QuizBytes, quizBytes } from '../limits/quizBytes';
 
 const TOMBSTONE_TTL_MS = 10 * 60_000;
 const MATCH_INFO_TIMEOUT_MS = 2000;
@@ -46,14 +47,22 @@ export class MatchWorkerPool {
   private readonly workers: WorkerSet;
   private readonly restorer: Restorer;
   private readonly router: UpgradeRouter;
+  /** MAX_QUIZ_BYTES_TOTAL over every match the pool holds (the master keeps each quiz too). */
+  private readonly quizBytes: QuizBytes;
   private monitor: NodeJS.Timeout | null = null;
   private stopping = false;
 
   constructor(private readonly deps: PoolDeps) {
     const { config, log, metrics } = deps;
     const clock = deps.clock ?? Date.now;
+    this.quizBytes = new QuizBytes(config.MAX_QUIZ_BYTES_TOTAL);
     const isStopping = () => this.stopping;
-    this.routes = new RouteTable({ clock, tombstoneTtlMs: TOMBSTONE_TTL_MS, settled: (matchId) => this.router.release(matchId) });
+    this.routes = new RouteTable({
+      clock,
+      tombstoneTtlMs: TOMBSTONE_TTL_MS,
+      settled: (matchId) => this.router.release(matchId),
+      forgotten: (matchId) => this.quizBytes.release(matchId),
+    });
     this.workers = new WorkerSet({ limits: config, clock, fork: deps.fork ?? clusterForker(config, deps.store, log), log, metrics });
     this.restorer = new Restorer({
       routes: this.routes,
@@ -111,8 +120,16 @@ export class MatchWorkerPool {
   }
 
   async createMatch(quiz: Quiz, settings: MatchSettings, requestId?: string): Promise<CreatedMatch> {
-    const slot = await this.workers.reserve();
-    const matchId = newMatchId((id) => this.routes.isTaken(id));
+    // Counted before a worker is reserved, so concurrent creates cannot overshoot the budget.
+    const matchId = newMatchId((id) => this.routes.isTaken(id) || this.quizBytes.has(id));
+    if (!this.quizBytes.tryAdd(matchId, quizBytes(quiz))) throw new HttpError('CAPACITY', QUIZ_BUDGET_MESSAGE);
+    let slot: WorkerSlot;
+    try {
+      slot = await this.workers.reserve();
+    } catch (err) {
+      this.quizBytes.release(matchId);
+      throw err;
+    }
     this.routes.apply(matchId, { type: 'creating', workerId: slot.workerId });
     try {
       const { hostToken } = await slot.request({ type: 'createMatch', matchId, quiz, settings, requestId });
