@@ -16,6 +16,7 @@ import type { MatchHostStore } from './store/store';
 import { replyTo } from './cluster/ipc';
 import { type MasterReply, type MasterRequest, masterToWorkerSchema, type Reply, type WorkerToMaster } from './cluster/messages';
 import { connectStorePipe, PipedMatchStore } from './cluster/storePipe';
+import { ConnectionCloseReports } from './cluster/connectionReports';
 import { MatchRequestIds } from './requestIds';
 
 function main(): void {
@@ -62,6 +63,9 @@ function main(): void {
     metrics,
   );
 
+  // MAX_CONNECTIONS_PER_IP: the master counts sockets it hands here; we tell it when they close.
+  const closeReports = new ConnectionCloseReports(send);
+
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) return;
@@ -69,6 +73,7 @@ function main(): void {
     host.shutdown('worker stopping');
     gateway.close();
     clearInterval(heartbeat);
+    closeReports.stop();
     void store.close().finally(() => {
       log.flush();
       process.exit(code);
@@ -97,6 +102,7 @@ function main(): void {
         req.method = msg.request.method;
         req.url = msg.request.url;
         req.headers = msg.request.headers;
+        if (msg.counted && msg.clientAddr) closeReports.watch(handle, msg.clientAddr);
         gateway.accept(req, handle, Buffer.from(msg.head, 'base64'), msg.matchId);
         return;
       }

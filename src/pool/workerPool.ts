@@ -27,6 +27,8 @@ import { RouteTable } from './routeTable';
 import { UpgradeRouter } from './upgradeRouter';
 import { type ForkWorker, WorkerSet, type WorkerSlot } from './workerSet';
 import { QUIZ_BUDGET_MESSAGE, QuizBytes, quizBytes } from '../limits/quizBytes';
+import { compileTrust } from '../http/clientAddress';
+import { ConnectionCounts } from './connectionCounts';
 
 const TOMBSTONE_TTL_MS = 10 * 60_000;
 const MATCH_INFO_TIMEOUT_MS = 2000;
@@ -49,6 +51,8 @@ export class MatchWorkerPool {
   private readonly router: UpgradeRouter;
   /** MAX_QUIZ_BYTES_TOTAL over every match the pool holds (the master keeps each quiz too). */
   private readonly quizBytes: QuizBytes;
+  /** MAX_CONNECTIONS_PER_IP (connectionCounts.ts). */
+  private readonly connections: ConnectionCounts;
   private monitor: NodeJS.Timeout | null = null;
   private stopping = false;
 
@@ -56,6 +60,7 @@ export class MatchWorkerPool {
     const { config, log, metrics } = deps;
     const clock = deps.clock ?? Date.now;
     this.quizBytes = new QuizBytes(config.MAX_QUIZ_BYTES_TOTAL);
+    this.connections = new ConnectionCounts(config.MAX_CONNECTIONS_PER_IP);
     const isStopping = () => this.stopping;
     this.routes = new RouteTable({
       clock,
@@ -86,7 +91,10 @@ export class MatchWorkerPool {
       metrics,
       log,
       isStopping,
+      connections: { counts: this.connections, trust: compileTrust(config.TRUST_PROXY) },
     });
+    this.workers.on('connectionsClosed', ({ pid, addrs }) => this.connections.closedOn(pid, addrs));
+    this.workers.on('exited', ({ pid }) => this.connections.processExited(pid));
     this.workers.on('failed', (failure) => this.restorer.ownerDied(failure.orphaned, failure.workerId));
     this.workers.on('matchGone', ({ workerId, matchId, reason }) => {
       if (reason !== 'over' || this.routes.get(matchId)?.workerId !== workerId) return;
