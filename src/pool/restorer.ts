@@ -23,7 +23,7 @@ const RETRY_MAX_MS = 5000;
  * there quietly. A poison match kills its worker while restoring or in its first seconds.
  */
 export const PROBATION_MS = 3000;
-/** A match with at least this much blame left is a suspect: it is restored alone (see `Restorer`). */
+/** A match that had this much blame left when it was blamed again is a suspect: it is restored alone (see `Restorer`). */
 export const SUSPECT_SCORE = 0.1;
 /** What the players of a poison match are told (`match_closed`). */
 export const POISON_REASON = 'This match could not be kept running and was closed.';
@@ -66,7 +66,7 @@ export function isPoison(score: number, limit: number): boolean {
 
 /** Each match's decaying blame score; forgotten when the match ends or is closed. */
 export class BlameLedger {
-  private readonly scores = new Map<string, { score: number; at: number }>();
+  private readonly scores = new Map<string, { score: number; at: number; prior: number }>();
 
   constructor(private readonly halfLifeMs: number) {}
 
@@ -76,9 +76,19 @@ export class BlameLedger {
   }
 
   add(matchId: string, blame: number, now: number): number {
-    const score = this.score(matchId, now) + blame;
-    this.scores.set(matchId, { score, at: now });
+    const prior = this.score(matchId, now);
+    const score = prior + blame;
+    this.scores.set(matchId, { score, at: now, prior });
     return score;
+  }
+
+  /**
+   * A suspect: it had blame (≥ SUSPECT_SCORE) before its latest death. A first death makes no
+   * suspect, so an unrelated crash restores its matches at once; a second one, while the first
+   * is remembered, does.
+   */
+  isSuspect(matchId: string): boolean {
+    return (this.scores.get(matchId)?.prior ?? 0) >= SUSPECT_SCORE;
   }
 
   forget(matchId: string): void {
@@ -109,9 +119,9 @@ export interface RestorerDeps {
 const PROBATION_POLL_MS = 100;
 
 /**
- * Restores run in parallel, except a suspect's: suspects (matches with blame left from an
- * earlier death) are restored one at a time across the pool, each followed by its probation
- * before the next starts. So when a worker dies again, at most one suspect is fresh on it,
+ * Restores run in parallel, except a suspect's: suspects (matches blamed again while blame
+ * from an earlier death is left) are restored one at a time across the pool, each followed
+ * by its probation before the next starts. So when a worker dies again, at most one suspect is fresh on it,
  * and `blameForDeath` puts the whole death on that one instead of on its neighbours.
  */
 export class Restorer {
@@ -169,7 +179,7 @@ export class Restorer {
         return this.closePoison(matchId, `its workers died ${route.ownerDeaths} times; blame ${round(score)}`);
       }
       const outcome =
-        score >= SUSPECT_SCORE
+        this.blame.isSuspect(matchId)
           ? await this.asSuspect(async () => {
               const o = await this.attempt(matchId, attempt);
               if (typeof o === 'number') await this.probation(matchId, o);

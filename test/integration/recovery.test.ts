@@ -282,7 +282,8 @@ describe('poison matches', () => {
 
 describe('poison, precisely', () => {
   it('only the match whose restores kill its worker is closed; two innocent neighbours on its worker finish with the right standings', async () => {
-    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, POISON_RESTORE_LIMIT: '3' });
+    // One worker: every restore lands beside the others, so only the blame rule can tell them apart.
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1', POISON_RESTORE_LIMIT: '3' });
     const played = await playToCrashQuestion(svc, 3);
     const [poison, ...innocent] = played.matchIds as [string, string, string];
     const first = await ownerOf(svc, poison);

@@ -129,4 +129,34 @@ describe('Restorer', () => {
     expect(await t.registry.getSingleMetricAsString('matchserver_poison_matches_total')).toContain('matchserver_poison_matches_total 1');
     expect(t.forked.length).toBeGreaterThanOrEqual(3);
   });
+
+  it('blames the match whose restore kills its worker, not the two neighbours that shared its first worker', async () => {
+    const clock = new FakeClock();
+    const { metrics } = poolMetrics();
+    const { fork, forked } = fakeFork((w, msg) => {
+      if (msg.type !== 'restoreMatch') return;
+      if (msg.matchId === 'POISON') w.exit(null, 'SIGKILL');
+      else w.reply(msg.reqId, null);
+    });
+    // One worker: every restore lands beside the others, so only the blame rule can tell them apart.
+    const workers = new WorkerSet({ limits: { ...LIMITS, MAX_WORKERS: 1, MAX_MATCHES: 3 }, clock: clock.read, fork, log: quietLog, metrics });
+    const routes = new RouteTable({ clock: clock.read, tombstoneTtlMs: 60_000, settled: () => {} });
+    const store = new MemoryMatchStore();
+    // Waiting moves the injected clock, so probations pass and restores age.
+    const restorer = new Restorer({ routes, workers, directory: store, metrics, log: quietLog, clock: clock.read, poisonLimit: 3, poisonHalfLifeMs: HALF_LIFE, isStopping: () => false, wait: async (ms) => clock.advance(ms) });
+    workers.on('failed', (f) => restorer.ownerDied(f.orphaned, f.workerId));
+    await workers.start();
+    const ids = ['POISON', 'INNOC1', 'INNOC2'];
+    for (const id of ids) {
+      await storedMatch(store, id);
+      routes.apply(id, { type: 'creating', workerId: 1 });
+      routes.apply(id, { type: 'created' });
+      workers.host(workers.get(1)!, id);
+    }
+    forked[0]!.exit(null, 'SIGKILL');
+    await settle(() => routes.closedReason('POISON') !== null && ['INNOC1', 'INNOC2'].every((id) => routes.get(id)?.state === 'active'));
+    expect(routes.closedReason('INNOC1')).toBeNull();
+    expect(routes.closedReason('INNOC2')).toBeNull();
+    expect(await store.load('INNOC1')).not.toBeNull();
+  });
 });
