@@ -14,6 +14,7 @@ import { QuizCatalog } from './quiz/quizzes';
 import { errorHandler } from './http/matchRoutes';
 import { installShutdown } from './shutdown';
 import { requestLogger } from './http/requestLog';
+import { serverOptions } from './http/serverTimeouts';
 
 const PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
 const RESULTS_TIMEOUT_MS = 3000;
@@ -67,7 +68,7 @@ function main(): void {
   });
   app.use(errorHandler(log));
 
-  const server = http.createServer(app);
+  const server = http.createServer(serverOptions(config), app);
   server.listen(config.API_PORT, config.HOST, () => {
     log.info({ port: config.API_PORT, matchService, matchServiceInternal }, 'API server started');
   });

@@ -41,6 +41,8 @@ const fields = z.object({
     HUNG_WORKER_KILL_DELAY_MS: int(0).default(0),
     IPC_TIMEOUT_MS: int(100).default(5000),
     POISON_RESTORE_LIMIT: int(1, 100).default(3),
+    /** Blame for a worker's death halves this often (pool/restorer.ts): spaced-out crashes still add up. */
+    POISON_HALF_LIFE_MS: int(1000).default(10 * 60_000),
     /** A connect to a match being restored waits this long for it (0: 503 Retry-After at once). */
     UPGRADE_HOLD_MS: int(0, 60_000).default(3000),
     /** Extra node flags for workers, space-separated (e.g. --max-old-space-size=512, --cpu-prof). */

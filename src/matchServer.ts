@@ -15,7 +15,8 @@ import { createHosting } from './hosting/hostingStack';
 import { LocalMatchService } from './hosting/localMatchService';
 import { matchRoutes } from './http/matchRoutes';
 import { checkUpgrade, refuseUpgrade } from './http/upgradeResponses';
-import { clientAddress, compileTrust } from './http/clientAddress';
+import { clientAddress, compileTrust, isLocalClient } from './http/clientAddress';
+import { serverOptions } from './http/serverTimeouts';
 import { ConnectionCounts } from './limits/connectionCounts';
 import { installShutdown } from './shutdown';
 
@@ -32,7 +33,7 @@ function main(): void {
     requestIds.forget(matchId);
   };
   const { host, gateway, metrics } = createHosting({ config, log, store, registry, events: { matchGone } });
-  const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES, requestIds);
+  const service = new LocalMatchService(host, store, registry, metrics, config.SINGLE_MAX_MATCHES, requestIds, config.MAX_QUIZ_BYTES_TOTAL);
   new ServiceMetrics(registry, { version: packageVersion(), architecture: 'single' }).observe(() => ({
     matches: host.load().matches.length,
     capacity: config.SINGLE_MAX_MATCHES,
@@ -41,18 +42,18 @@ function main(): void {
   const origins = allowedOrigins(config);
 
   const trust = compileTrust(config.TRUST_PROXY);
-  // Local clients count too: the cap is generous enough for a classroom behind one NAT, and
-  // a flood from this machine is still a flood.
+  // Clients on this machine are not counted, as in the pool (the load tool opens thousands of
+  // sockets from 127.0.0.1); everyone else is, generously enough for a classroom behind one NAT.
   const connections = new ConnectionCounts(config.MAX_CONNECTIONS_PER_IP);
 
-  const server = http.createServer(app);
+  const server = http.createServer(serverOptions(config), app);
   server.on('upgrade', (req, socket, head) => {
     const check = checkUpgrade(req, socket, origins);
     if (!check.ok) return refuseUpgrade(socket, check.refusal);
     if (!host.hasMatch(check.matchId)) return refuseUpgrade(socket, 'NOT_FOUND');
     const addr = clientAddress(req, trust);
     // Counted down when the socket closes, however it closes (refused handshake included).
-    if (!connections.admitSocket(addr, socket)) {
+    if (!isLocalClient(req, trust) && !connections.admitSocket(addr, socket)) {
       return refuseUpgrade(socket, 'RATE_LIMITED', `Your address already has ${connections.maxPerAddress} open connections to this service.`);
     }
     gateway.accept(req, socket, head, check.matchId, addr);

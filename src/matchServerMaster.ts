@@ -10,6 +10,7 @@ import { createLogger } from './log';
 import { packageVersion, PoolMetrics, ServiceMetrics } from './metrics';
 import { QuizCatalog } from './quiz/quizzes';
 import { matchRoutes } from './http/matchRoutes';
+import { serverOptions } from './http/serverTimeouts';
 import { openMasterStore } from './pool/masterStore';
 import { PoolMatchService } from './pool/poolMatchService';
 import { MatchWorkerPool } from './pool/workerPool';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const service = new PoolMatchService(pool, store, config);
   serviceMetrics.observe(() => ({ matches: pool.counts().totalMatches, capacity: config.MAX_WORKERS * config.MAX_MATCHES }));
   const app = matchRoutes({ service, catalog, config, log: log.child({ component: 'http' }), storeReachable });
-  const server = http.createServer(app);
+  const server = http.createServer(serverOptions(config), app);
   server.on('upgrade', (req, socket, head) => pool.routeUpgrade(req, socket, head));
 
   installShutdown(log, async () => {

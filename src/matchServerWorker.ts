@@ -15,6 +15,7 @@ import type { MatchHostStore } from './store/store';
 import { replyTo } from './cluster/ipc';
 import { type MasterReply, type MasterRequest, masterToWorkerSchema, type Reply, type WorkerToMaster } from './cluster/messages';
 import { connectStorePipe, PipedMatchStore } from './cluster/storePipe';
+import { ConnectionCloseReports } from './cluster/connectionReports';
 import { MatchRequestIds } from './requestIds';
 
 function main(): void {
@@ -48,6 +49,9 @@ function main(): void {
   };
   const { host, gateway, metrics } = createHosting({ config, log, store, registry, events: { matchGone: onMatchGone } });
 
+  // MAX_CONNECTIONS_PER_IP: the master counts sockets it hands here; we tell it when they close.
+  const closeReports = new ConnectionCloseReports(send);
+
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) return;
@@ -55,6 +59,7 @@ function main(): void {
     host.shutdown('worker stopping');
     gateway.close();
     clearInterval(heartbeat);
+    closeReports.stop();
     void store.close().finally(() => {
       log.flush();
       process.exit(code);
@@ -83,6 +88,7 @@ function main(): void {
         req.method = msg.request.method;
         req.url = msg.request.url;
         req.headers = msg.request.headers;
+        if (msg.counted && msg.clientAddr) closeReports.watch(handle, msg.clientAddr);
         gateway.accept(req, handle, Buffer.from(msg.head, 'base64'), msg.matchId);
         return;
       }

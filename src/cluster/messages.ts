@@ -50,6 +50,10 @@ export const upgradeMessageSchema = z.object({
   }),
   /** Bytes the master's HTTP parser read past the request head (base64): not carried by the handle. */
   head: z.base64(),
+  /** The client's address, as the master worked it out once (`clientAddress`, TRUST_PROXY). */
+  clientAddr: z.string().max(100).optional(),
+  /** Counted against MAX_CONNECTIONS_PER_IP: the worker reports its close (`connectionsClosed`). */
+  counted: z.boolean().optional(),
 });
 /** Comes with the client's socket as the IPC handle. */
 export type UpgradeMessage = z.infer<typeof upgradeMessageSchema>;
@@ -72,6 +76,8 @@ export const workerToMasterSchema = z.union([
   /** Proof of life; `players` is what /workers/stats shows (the master keeps its own match list). */
   z.object({ type: z.literal('heartbeat'), players: z.number().int().min(0) }),
   z.object({ type: z.literal('matchGone'), matchId: matchIdSchema, reason: z.enum(['over', 'fenced', 'shutdown']) }),
+  /** Counted sockets handed to this worker that closed since the last report, one address per socket. */
+  z.object({ type: z.literal('connectionsClosed'), addrs: z.array(z.string().max(100)).min(1).max(10_000) }),
   replySchema,
 ]);
 export type WorkerToMaster = z.infer<typeof workerToMasterSchema>;

@@ -12,12 +12,14 @@ import { finishedMatchSummary, healthBody } from '../http/matchService';
 import type { CreateMatchRequest, CreatedMatch, HealthBody, Lifecycle, MatchService, MatchSummary, WorkerStatsBody } from '../http/matchService';
 import type { MatchHost } from './matchHost';
 import type { MatchRequestIds } from '../requestIds';
+import { QUIZ_BUDGET_MESSAGE, QuizBytes, quizBytes } from '../limits/quizBytes';
 
 const VERSION = '1.0.0 (single process)';
 
 export class LocalMatchService implements MatchService {
   private state: Lifecycle = 'starting';
   private readonly startedAt = Date.now();
+  private readonly quizBytes: QuizBytes;
 
   constructor(
     private readonly host: MatchHost,
@@ -27,7 +29,11 @@ export class LocalMatchService implements MatchService {
     private readonly maxMatches: number,
     /** Where the creating request's id is kept for the match's log lines. */
     private readonly requestIds?: MatchRequestIds,
-  ) {}
+    /** MAX_QUIZ_BYTES_TOTAL (unset: no budget beyond the match limit). */
+    maxQuizBytes = Number.POSITIVE_INFINITY,
+  ) {
+    this.quizBytes = new QuizBytes(maxQuizBytes);
+  }
 
   setLifecycle(state: Lifecycle): void {
     this.state = state;
@@ -41,9 +47,18 @@ export class LocalMatchService implements MatchService {
     if (this.host.load().matches.length >= this.maxMatches) {
       throw new HttpError('CAPACITY', 'This server is hosting as many matches as it may; try again soon.');
     }
-    const matchId = newMatchId((id) => this.host.hasMatch(id));
+    // Matches leave the host on their own (over, lobby timeout): their bytes are freed here.
+    this.quizBytes.releaseGone((id) => this.host.hasMatch(id));
+    const matchId = newMatchId((id) => this.host.hasMatch(id) || this.quizBytes.has(id));
+    if (!this.quizBytes.tryAdd(matchId, quizBytes(req.quiz))) throw new HttpError('CAPACITY', QUIZ_BUDGET_MESSAGE);
     this.requestIds?.remember(matchId, req.requestId);
-    const { hostToken } = await this.host.createMatch({ matchId, quiz: req.quiz, settings: req.settings });
+    let hostToken: string;
+    try {
+      ({ hostToken } = await this.host.createMatch({ matchId, quiz: req.quiz, settings: req.settings }));
+    } catch (err) {
+      this.quizBytes.release(matchId);
+      throw err;
+    }
     return { matchId, hostToken, workerId: 0 };
   }
 

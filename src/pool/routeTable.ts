@@ -97,6 +97,8 @@ export class RouteTable {
       tombstoneTtlMs: number;
       /** The match stopped being between owners (created, restored, or gone): its waiting upgrades may go on. */
       settled(matchId: string): void;
+      /** The match is no longer live here (ended, failed, vanished or closed): what it held may be freed. */
+      forgotten?(matchId: string): void;
     },
   ) {}
 
@@ -109,6 +111,7 @@ export class RouteTable {
     if (outcome.kind === 'closed') this.tombstones.set(matchId, { reason: outcome.reason, at: this.opts.clock() });
     const after = this.routes.get(matchId);
     if (isBetweenOwners(before) && !isBetweenOwners(after)) this.opts.settled(matchId);
+    if (before && !after) this.opts.forgotten?.(matchId);
     return after;
   }
 

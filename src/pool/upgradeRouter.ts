@@ -14,6 +14,8 @@ import type { PoolMetrics } from '../metrics';
 import { CLOSE, CLOSE_REASONS } from '../protocol/errors';
 import { MAX_FRAME_BYTES } from '../protocol/messages';
 import { checkUpgrade, refuseUpgrade } from '../http/upgradeResponses';
+import { clientAddress, isLocalClient, type TrustFn } from '../http/clientAddress';
+import type { MasterConnectionCounts } from './masterConnectionCounts';
 import type { Origins } from '../http/origins';
 import { HeldUpgrades } from './heldUpgrades';
 import type { Route, RouteTable } from './routeTable';
@@ -45,6 +47,8 @@ export interface UpgradeRouterDeps {
   metrics: PoolMetrics;
   log: Logger;
   isStopping: () => boolean;
+  /** MAX_CONNECTIONS_PER_IP, and who the client is (TRUST_PROXY); unset: nothing counted. */
+  connections?: { counts: MasterConnectionCounts; trust: TrustFn };
 }
 
 export class UpgradeRouter {
@@ -69,6 +73,11 @@ export class UpgradeRouter {
     if (!check.ok) {
       this.count(check.refusal === 'FORBIDDEN_ORIGIN' ? 'forbidden' : 'not_found');
       return refuseUpgrade(socket, check.refusal);
+    }
+    const client = this.admit(req, socket);
+    if (!client.ok) {
+      this.count('rate_limited');
+      return refuseUpgrade(socket, 'RATE_LIMITED', 'Too many connections from your address; close some and try again.');
     }
     const matchId = check.matchId;
     const { routes, workers } = this.deps;
@@ -103,8 +112,12 @@ export class UpgradeRouter {
           matchId,
           request: { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
           head: head.toString('base64'),
+          clientAddr: client.addr,
+          counted: this.deps.connections?.counts.counted(socket) ?? false,
         };
+        this.deps.connections?.counts.handedTo(socket, owner!.proc.pid);
         owner!.proc.handOff(socket as Socket, msg, this.deps.handOffTimeoutMs).catch((err: Error) => {
+          this.deps.connections?.counts.handOffFailed(socket);
           this.count('failed');
           this.deps.log.warn({ matchId, workerId: owner!.workerId, err: err.message }, 'Socket hand-off failed');
         });
@@ -115,6 +128,18 @@ export class UpgradeRouter {
         return unreachable;
       }
     }
+  }
+
+  /**
+   * MAX_CONNECTIONS_PER_IP: counts the upgrade against its client's address (once, however
+   * often it is routed) or refuses it. Clients on this machine are neither counted nor refused.
+   */
+  private admit(req: IncomingMessage, socket: Duplex): { ok: true; addr: string | undefined } | { ok: false } {
+    const c = this.deps.connections;
+    if (!c) return { ok: true, addr: undefined };
+    const addr = clientAddress(req, c.trust);
+    if (isLocalClient(req, c.trust)) return { ok: true, addr };
+    return c.counts.open(socket, addr) ? { ok: true, addr } : { ok: false };
   }
 
   /** The match settled (created, restored, or gone): upgrades that waited for it go on. */
@@ -140,7 +165,7 @@ export class UpgradeRouter {
     this.closer.close();
   }
 
-  private count(outcome: 'handed_off' | 'held' | 'moving' | 'not_found' | 'forbidden' | 'closed' | 'failed'): void {
+  private count(outcome: 'handed_off' | 'held' | 'moving' | 'not_found' | 'forbidden' | 'closed' | 'failed' | 'rate_limited'): void {
     this.deps.metrics.handoffs.inc({ outcome });
   }
 

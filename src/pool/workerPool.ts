@@ -25,7 +25,10 @@ import { scrapePool } from './metricsAggregation';
 import { Restorer } from './restorer';
 import { RouteTable } from './routeTable';
 import { UpgradeRouter } from './upgradeRouter';
-import { type ForkWorker, WorkerSet } from './workerSet';
+import { type ForkWorker, WorkerSet, type WorkerSlot } from './workerSet';
+import { QUIZ_BUDGET_MESSAGE, QuizBytes, quizBytes } from '../limits/quizBytes';
+import { compileTrust } from '../http/clientAddress';
+import { MasterConnectionCounts } from './masterConnectionCounts';
 
 const TOMBSTONE_TTL_MS = 10 * 60_000;
 const MATCH_INFO_TIMEOUT_MS = 2000;
@@ -46,14 +49,25 @@ export class MatchWorkerPool {
   private readonly workers: WorkerSet;
   private readonly restorer: Restorer;
   private readonly router: UpgradeRouter;
+  /** MAX_QUIZ_BYTES_TOTAL over every match the pool holds (the master keeps each quiz too). */
+  private readonly quizBytes: QuizBytes;
+  /** MAX_CONNECTIONS_PER_IP (masterConnectionCounts.ts). */
+  private readonly connections: MasterConnectionCounts;
   private monitor: NodeJS.Timeout | null = null;
   private stopping = false;
 
   constructor(private readonly deps: PoolDeps) {
     const { config, log, metrics } = deps;
     const clock = deps.clock ?? Date.now;
+    this.quizBytes = new QuizBytes(config.MAX_QUIZ_BYTES_TOTAL);
+    this.connections = new MasterConnectionCounts(config.MAX_CONNECTIONS_PER_IP);
     const isStopping = () => this.stopping;
-    this.routes = new RouteTable({ clock, tombstoneTtlMs: TOMBSTONE_TTL_MS, settled: (matchId) => this.router.release(matchId) });
+    this.routes = new RouteTable({
+      clock,
+      tombstoneTtlMs: TOMBSTONE_TTL_MS,
+      settled: (matchId) => this.router.release(matchId),
+      forgotten: (matchId) => this.quizBytes.release(matchId),
+    });
     this.workers = new WorkerSet({ limits: config, clock, fork: deps.fork ?? clusterForker(config, deps.store, log), log, metrics });
     this.restorer = new Restorer({
       routes: this.routes,
@@ -63,6 +77,7 @@ export class MatchWorkerPool {
       log,
       clock,
       poisonLimit: config.POISON_RESTORE_LIMIT,
+      poisonHalfLifeMs: config.POISON_HALF_LIFE_MS,
       isStopping,
     });
     this.router = new UpgradeRouter({
@@ -76,11 +91,15 @@ export class MatchWorkerPool {
       metrics,
       log,
       isStopping,
+      connections: { counts: this.connections, trust: compileTrust(config.TRUST_PROXY) },
     });
-    this.workers.on('failed', (failure) => this.restorer.ownerDied(failure.orphaned));
+    this.workers.on('connectionsClosed', ({ pid, addrs }) => this.connections.closedOn(pid, addrs));
+    this.workers.on('exited', ({ pid }) => this.connections.processExited(pid));
+    this.workers.on('failed', (failure) => this.restorer.ownerDied(failure.orphaned, failure.workerId));
     this.workers.on('matchGone', ({ workerId, matchId, reason }) => {
       if (reason !== 'over' || this.routes.get(matchId)?.workerId !== workerId) return;
       this.routes.apply(matchId, { type: 'ended', workerId });
+      this.restorer.forget(matchId);
       log.info({ matchId, workerId, workerMatches: this.workers.get(workerId)?.matches.size ?? 0 }, 'Match ended; slot freed');
     });
     metrics.observePool(() => this.counts());
@@ -109,8 +128,16 @@ export class MatchWorkerPool {
   }
 
   async createMatch(quiz: Quiz, settings: MatchSettings, requestId?: string): Promise<CreatedMatch> {
-    const slot = await this.workers.reserve();
-    const matchId = newMatchId((id) => this.routes.isTaken(id));
+    // Counted before a worker is reserved, so concurrent creates cannot overshoot the budget.
+    const matchId = newMatchId((id) => this.routes.isTaken(id) || this.quizBytes.has(id));
+    if (!this.quizBytes.tryAdd(matchId, quizBytes(quiz))) throw new HttpError('CAPACITY', QUIZ_BUDGET_MESSAGE);
+    let slot: WorkerSlot;
+    try {
+      slot = await this.workers.reserve();
+    } catch (err) {
+      this.quizBytes.release(matchId);
+      throw err;
+    }
     this.routes.apply(matchId, { type: 'creating', workerId: slot.workerId });
     try {
       const { hostToken } = await slot.request({ type: 'createMatch', matchId, quiz, settings, requestId });

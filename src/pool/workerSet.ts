@@ -147,6 +147,9 @@ export interface WorkerFailure {
 type WorkerSetEvents = {
   failed: [WorkerFailure];
   matchGone: [{ workerId: number; matchId: string; reason: 'over' | 'fenced' | 'shutdown' }];
+  /** Keyed by pid: any incarnation's sockets count, and its exit closes them (masterConnectionCounts.ts). */
+  connectionsClosed: [{ pid: number; addrs: string[] }];
+  exited: [{ pid: number }];
 };
 
 export class WorkerSet extends EventEmitter<WorkerSetEvents> {
@@ -286,6 +289,9 @@ export class WorkerSet extends EventEmitter<WorkerSetEvents> {
     switch (msg.type) {
       case 'reply':
         return slot.requester.settle(msg);
+      case 'connectionsClosed':
+        this.emit('connectionsClosed', { pid: slot.proc.pid, addrs: msg.addrs });
+        return;
       case 'ready':
         if (!current) return;
         slot.state = 'ready';
@@ -312,6 +318,7 @@ export class WorkerSet extends EventEmitter<WorkerSetEvents> {
 
   private onExit(slot: WorkerSlot, code: number | null, signal: string | null): void {
     slot.requester.failAll('worker exited');
+    this.emit('exited', { pid: slot.proc.pid });
     if (slot.state === 'starting') slot.markFailed(new Error(`worker exited during start-up (code ${code}, signal ${signal})`));
     if (!this.isCurrent(slot)) return; // an earlier incarnation, already replaced
     if (this.stopping) {

@@ -280,6 +280,41 @@ describe('poison matches', () => {
   });
 });
 
+describe('poison, precisely', () => {
+  it('only the match whose restores kill its worker is closed; two innocent neighbours on its worker finish with the right standings', async () => {
+    // One worker: every restore lands beside the others, so only the blame rule can tell them apart.
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1', POISON_RESTORE_LIMIT: '3' });
+    const played = await playToCrashQuestion(svc, 3);
+    const [poison, ...innocent] = played.matchIds as [string, string, string];
+    const first = await ownerOf(svc, poison);
+    expect(first.matches.sort(), 'all three share one worker').toEqual([...played.matchIds].sort());
+    // The poison match kills whichever worker it is on, as soon as it is there (on restore).
+    const killed: number[] = [];
+    const closed = () => svc.proc.lines.some((l) => l.includes('"Closing poison match"'));
+    while (!closed() && killed.length < 8) {
+      const owner = await eventually(async () => {
+        if (closed()) return null;
+        const o = (await fetchWorkerStats(svc.url)).workers.find((w) => w.matches.includes(poison) && w.state === 'ready');
+        return o && !killed.includes(o.pid) ? o : undefined;
+      }, 30_000, `owner #${killed.length + 1} of the poison match`);
+      if (!owner) break;
+      killed.push(owner.pid);
+      process.kill(owner.pid, 'SIGKILL');
+      await eventually(() => (!alive(owner.pid) ? true : undefined));
+    }
+    await svc.proc.waitForLine(new RegExp(`"matchId":"${poison}".*"Closing poison match"|"Closing poison match".*"matchId":"${poison}"`), 15_000);
+    for (const p of played.players[0]!) await eventually(() => (p.closedReason ? true : undefined), 15_000, `${p.name} to see match_closed`);
+    for (const p of played.players[0]!) void p.stop();
+
+    // The neighbours were never closed, and finish as a fault-free run would.
+    const standings = await finish({ matchIds: innocent, players: played.players.slice(1) }, { afterCrash: true });
+    for (const s of standings) for (const [k] of Array.from({ length: PLAYERS }).entries()) expect(s.find((r) => r.name.endsWith(`p${k}`))!.correct).toBe(scriptCorrect(k));
+    expect(svc.proc.lines.filter((l) => l.includes('"Closing poison match"'))).toHaveLength(1);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/^matchserver_poison_matches_total 1$/m);
+  });
+});
+
 describe('reconnects during a restore', () => {
   it('an upgrade for a match being restored waits for it and is handed to the new owner, not refused', async () => {
     const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1' });
