@@ -122,7 +122,7 @@ describe.each(['single', 'pool'] as const)('%s: connections', (mode) => {
     await honest;
   });
 
-  it.runIf(mode === 'single')('caps open connections per address (429 RATE_LIMITED) while another address connects', async () => {
+  it('caps open connections per address (429 RATE_LIMITED) while another address connects', async () => {
     const m = await newMatch(service, '203.0.113.70');
     const url = service.wsUrl + m.wsPath;
     const honest = playHonestMatch(service, '198.51.103');
