@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { MatchSettings, MatchSnapshot, MatchTiming } from '../quiz/engine';
 import { quizSchema } from '../quiz/quizzes';
-import type { MatchResults, MatchState } from '../store/store';
+import type { MatchResults } from '../store/store';
 
 const finite = z.number().finite();
 const int = z.number().int();
@@ -67,7 +67,6 @@ const stateShape = z.looseObject({
   closedReason: z.string().nullable(),
 });
 
-export const matchStateSchema: z.ZodType<MatchState> = stateShape;
 export const matchSnapshotSchema: z.ZodType<MatchSnapshot> = stateShape.extend({ quiz: quizSchema });
 
 export const matchResultsSchema: z.ZodType<MatchResults> = z.object({

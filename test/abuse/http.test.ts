@@ -77,6 +77,7 @@ describe('match creation per address', () => {
 
 describe('operators’ endpoints', () => {
   it.each(['/workers/stats', '/metrics'])('%s: loopback yes, a remote client only with the token', async (path) => {
+    const honest = playHonestMatch(service, path === '/metrics' ? '198.51.104' : '198.51.105');
     expect((await fetch(service.url + path)).status).toBe(200);
     const remote = await fetch(service.url + path, { headers: from('203.0.113.5') });
     expect(remote.status).toBe(403);
@@ -85,6 +86,7 @@ describe('operators’ endpoints', () => {
     expect(wrong.status).toBe(403);
     const ok = await fetch(service.url + path, { headers: { ...from('203.0.113.5'), authorization: `Bearer ${OPS_TOKEN}` } });
     expect(ok.status).toBe(200);
+    await honest;
   });
 
   it('/health stays public and lists no join codes', async () => {

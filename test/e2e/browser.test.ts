@@ -295,6 +295,9 @@ describe('browser quiz', () => {
     const res = await page.goto(app);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     expect(res?.headers()['x-frame-options']).toBe('DENY');
+    expect(res?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res?.headers()['x-content-type-options']).toBe('nosniff');
+    expect(res?.headers()['referrer-policy']).toBe('no-referrer');
     expect(cspViolations).toEqual([]);
   });
 });
