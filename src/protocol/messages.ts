@@ -1,5 +1,5 @@
 /**
- * Every message of the WebSocket protocol (../shared/PROTOCOL.md, v1): zod schemas for what
+ * Every message of the WebSocket protocol (docs/PROTOCOL.md: v1 and this project's additions): zod schemas for what
  * clients send (validated at the boundary, before the engine sees anything) and TypeScript
  * types for what the server sends.
  */
