@@ -9,12 +9,16 @@ import { errorText, isKnownCode } from './js/errors.js';
 import { ServerClock } from './js/clock.js';
 import { MatchConnection } from './js/connection.js';
 import * as seats from './js/session.js';
-import { applyMessage, matchFromWelcome, screenFor } from './js/matchState.js';
+import { applyMessage, isPoll, matchFromWelcome, nextTarget, screenFor } from './js/matchState.js';
 import { announce, initAnnouncer } from './js/announcer.js';
 import { isValidCode, normalizeCode, ordinal } from './js/format.js';
+import { isWide, keyboardLikely, watchDisplay } from './js/display.js';
+import { configureSound, playCue, setMusic, unlockOnGesture } from './js/sound.js';
+import { initWakeLock, keepScreenOn } from './js/wakeLock.js';
 import { homeScreen } from './js/screens/home.js';
 import { connectingScreen } from './js/screens/connecting.js';
 import { lobbyScreen } from './js/screens/lobby.js';
+import { introScreen } from './js/screens/intro.js';
 import { questionScreen } from './js/screens/question.js';
 import { revealScreen } from './js/screens/reveal.js';
 import { leaderboardScreen } from './js/screens/leaderboard.js';
@@ -24,6 +28,7 @@ const SCREENS = {
   home: homeScreen,
   connecting: connectingScreen,
   lobby: lobbyScreen,
+  intro: introScreen,
   question: questionScreen,
   reveal: revealScreen,
   leaderboard: leaderboardScreen,
@@ -34,6 +39,7 @@ const SCREEN_TITLES = {
   home: 'Quiz Rush',
   connecting: 'Reconnecting',
   lobby: 'Lobby',
+  intro: 'Get ready',
   question: 'Question',
   reveal: 'Answer',
   leaderboard: 'Leaderboard',
@@ -56,6 +62,7 @@ const els = {
   banner: document.getElementById('reconnecting'),
   bannerDetail: document.getElementById('reconnecting-detail'),
   announcer: document.getElementById('announcer'),
+  main: document.getElementById('main'),
 };
 
 const clock = new ServerClock();
@@ -115,9 +122,7 @@ const actions = {
       showError(apiErrorText(err));
       return;
     }
-    const matchId = String(created.matchId).toUpperCase();
-    seats.saveSeat(matchId, { token: created.hostToken, role: 'host' });
-    seats.setCurrentMatch(matchId);
+    const matchId = seats.takeHostSeat(created);
     // Stays "Creating…" until the host's welcome arrives.
     await startLive({ matchId, wsPath: created.wsPath, fromStorage: false });
   },
@@ -149,7 +154,9 @@ const actions = {
   },
 
   start: () => sendCommand({ type: 'start' }),
-  next: () => sendCommand({ type: 'next' }),
+  // Names the phase it ends, so a second click (or one that crosses the server's own phase
+  // change) is answered PHASE_PASSED instead of skipping a phase.
+  next: () => sendCommand({ type: 'next', ...(app.match ? nextTarget(app.match) : null) }),
   kick: (playerId) => sendCommand({ type: 'kick', playerId }),
   toggleLock: () => sendCommand({ type: 'lock', locked: !app.match?.locked }),
 
@@ -334,6 +341,8 @@ function onWelcome(live, msg) {
   }
   resendAnswer(live, m, previous);
   app.match = m;
+  // The room listens to the host's screen; phones stay quiet unless their player says otherwise.
+  configureSound({ defaultOn: m.role === 'host' });
   updateBanner();
   render();
   announce(phaseAnnouncement(m));
@@ -362,6 +371,9 @@ function resendAnswer(live, m, previous) {
 
 function onServerError(live, msg) {
   const code = msg.code;
+  // The host's `next` named a phase the match had already left (a double click, or the
+  // timer got there first): nothing went wrong, and the screen already moved on.
+  if (code === 'PHASE_PASSED') return;
   const text = isKnownCode(code) ? errorText(code) : msg.message || errorText(code);
   if (msg.ref === 'join' && !live.welcomedOnce) {
     // The join was refused, so this connection has nothing more to offer.
@@ -376,6 +388,7 @@ function onServerError(live, msg) {
     const you = app.match.you;
     you.pending = null;
     if (code === 'QUESTION_CLOSED') Object.assign(you, { answerStatus: 'refused', note: '✗ Not counted: time was up' });
+    else if (code === 'QUESTION_NOT_OPEN') you.answerStatus = 'none';
     else if (code === 'ALREADY_ANSWERED') Object.assign(you, { answerStatus: 'refused', note: 'Your first answer counts' });
     else you.answerStatus = 'none';
     render();
@@ -392,12 +405,24 @@ function context() {
     clock,
     origin: window.location.origin,
     connectingTo: app.live?.matchId ?? null,
+    /** The host's window is wide enough to be the room's big screen (projector, TV). */
+    bigScreen: isBigScreen(),
+    /** Only then are players told about keys 1–4. */
+    keyboard: keyboardLikely(),
     actions,
   };
 }
 
+function isBigScreen() {
+  return app.match?.role === 'host' && isWide();
+}
+
 function currentScreen() {
-  if (app.match) return screenFor(app.match);
+  if (app.match) {
+    const { screen, key } = screenFor(app.match);
+    // Crossing the big-screen width rebuilds the screen in the other layout.
+    return { screen, key: isBigScreen() ? `${key}:big` : key };
+  }
   if (app.live && app.live.fromStorage) return { screen: 'connecting', key: `connecting:${app.live.matchId}` };
   return { screen: 'home', key: 'home' };
 }
@@ -405,6 +430,8 @@ function currentScreen() {
 function render() {
   const { screen, key } = currentScreen();
   const ctx = context();
+  document.documentElement.classList.toggle('big-screen', ctx.bigScreen);
+  syncAmbience();
   if (app.view && app.view.key === key) {
     app.view.instance.update(ctx);
     return;
@@ -422,6 +449,13 @@ function render() {
   // where the browser's own start is fine).
   const target = instance.focusTarget ?? (first ? null : instance.root.querySelector('.screen-title'));
   target?.focus();
+}
+
+/** Lobby music while in the lobby; the screen kept awake from the lobby to the last question. */
+function syncAmbience() {
+  const phase = app.match?.phase ?? null;
+  setMusic(phase === 'lobby' ? 'lobby' : null);
+  keepScreenOn(phase !== null && phase !== 'finished' && phase !== 'closed');
 }
 
 function goHomeScreen() {
@@ -490,6 +524,8 @@ function phaseAnnouncement(m) {
       return m.role === 'host'
         ? `Your game ${m.matchId} is ready. Players join with that code.`
         : `You are in game ${m.matchId}. Waiting for the host to start.`;
+    case 'intro':
+      return `Question ${m.intro.index + 1} of ${m.intro.total}: ${m.intro.text} Answers open in a moment.`;
     case 'question':
       return `Question ${m.question.index + 1} of ${m.question.total}: ${m.question.text}`;
     case 'reveal':
@@ -508,6 +544,12 @@ function phaseAnnouncement(m) {
 function revealAnnouncement(m) {
   const r = m.reveal;
   const q = m.question?.index === r.questionIndex ? m.question : null;
+  if (isPoll(m)) {
+    const counts = r.counts ?? [];
+    const top = counts.length ? counts.indexOf(Math.max(...counts)) : -1;
+    const most = top >= 0 && counts[top] > 0 ? ` Most votes: ${q ? q.choices[top] : `answer ${top + 1}`}.` : '';
+    return `Time is up. Poll results are in.${most}`;
+  }
   let text = `Time is up. The answer is ${q ? q.choices[r.correct] : `answer ${r.correct + 1}`}.`;
   if (m.you) {
     const mine = m.you.answer?.questionIndex === r.questionIndex ? m.you.answer.choice : null;
@@ -518,9 +560,13 @@ function revealAnnouncement(m) {
   return text;
 }
 
+/** What the room hears when the match moves on (nothing plays before the first click or tap). */
+const CUE_FOR_MESSAGE = { question_intro: 'intro', reveal: 'reveal', finished: 'fanfare' };
+
 function announceMessage(msg, m) {
-  if (msg.type === 'answer_ack') announce('Answer locked in.');
-  else if (['question', 'reveal', 'leaderboard', 'finished'].includes(msg.type)) announce(phaseAnnouncement(m));
+  if (msg.type === 'answer_ack') announce(isPoll(m) ? 'Vote counted.' : 'Answer locked in.');
+  else if (['question_intro', 'question', 'reveal', 'leaderboard', 'finished'].includes(msg.type)) announce(phaseAnnouncement(m));
+  if (CUE_FOR_MESSAGE[msg.type]) playCue(CUE_FOR_MESSAGE[msg.type]);
 }
 
 // ---- start-up ------------------------------------------------------------------------------
@@ -561,6 +607,9 @@ function onKeyDown(event) {
 
 function boot() {
   initAnnouncer(els.announcer);
+  initWakeLock(els.main);
+  unlockOnGesture();
+  watchDisplay(() => render());
   document.addEventListener('keydown', onKeyDown);
 
   const params = new URLSearchParams(window.location.search);

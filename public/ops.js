@@ -28,6 +28,8 @@ const els = {
   totals: document.getElementById('totals'),
   workersBody: document.getElementById('workers-body'),
   health: document.getElementById('health'),
+  hostsCard: document.getElementById('hosts-card'),
+  hostsBody: document.getElementById('hosts-body'),
   chart: document.getElementById('chart'),
 };
 
@@ -48,6 +50,7 @@ async function poll() {
   try {
     const { matchServiceUrl } = await api.getConfig();
     els.target.textContent = matchServiceUrl;
+    els.target.title = matchServiceUrl;
     const opsToken = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
     const [stats, health] = await Promise.allSettled([
       api.workerStats({ timeoutMs: REQUEST_TIMEOUT_MS, opsToken }),
@@ -65,6 +68,8 @@ async function poll() {
     showStats(stats.value);
     showHealth(health.status === 'fulfilled' ? health.value : null);
     showReachable(health.status === 'fulfilled' ? health.value : null);
+    const cluster = health.status === 'fulfilled' && health.value?.cluster;
+    showHosts(cluster ? await api.hosts({ timeoutMs: REQUEST_TIMEOUT_MS, opsToken }).catch(() => null) : null, cluster);
   } catch (err) {
     showUnreachable(err);
   }
@@ -89,10 +94,10 @@ function showStats(stats) {
 
   replace(
     els.totals,
-    total('Workers', `${formatNumber(stats.totalWorkers)} / ${formatNumber(stats.maxWorkers)}`, 'total-workers'),
-    total('Matches', capacity ? `${formatNumber(matches)} / ${formatNumber(capacity)}` : formatNumber(matches), 'total-matches'),
-    total('Players', formatNumber(players), 'total-players'),
-    total('Restarts', formatNumber(restarts), 'total-restarts'),
+    total('Workers', formatNumber(stats.totalWorkers), `of ${formatNumber(stats.maxWorkers)} at most`, 'total-workers'),
+    total('Matches', formatNumber(matches), capacity ? `of ${formatNumber(capacity)} at most` : 'no set limit', 'total-matches'),
+    total('Players', formatNumber(players), 'connected now', 'total-players'),
+    total('Restarts', formatNumber(restarts), 'of workers, in all', 'total-restarts'),
   );
 
   replace(
@@ -122,8 +127,45 @@ function showStats(stats) {
   );
 }
 
-function total(label, value, testid) {
-  return h('div', { class: 'total', dataset: { testid } }, h('span', { class: 'total-label' }, label), h('span', { class: 'total-value' }, value));
+/**
+ * One figure: label, value, and a line of context. Every tile has the same three one-line
+ * parts, as have the placeholders in ops.html, so the first poll moves nothing.
+ */
+function total(label, value, context, testid) {
+  return h(
+    'div',
+    { class: 'total', dataset: { testid } },
+    h('span', { class: 'total-label' }, label),
+    h('span', { class: 'total-value', title: value }, value),
+    h('span', { class: 'total-context', title: context }, context),
+  );
+}
+
+/** The hosts sharing the store, this one marked; hidden for a service that is not one of several. */
+function showHosts(body, cluster) {
+  els.hostsCard.hidden = !cluster;
+  if (!cluster) return;
+  const list = Array.isArray(body?.hosts) ? body.hosts : [];
+  replace(
+    els.hostsBody,
+    list.length === 0
+      ? h('tr', {}, h('td', { colspan: '7', class: 'empty' }, '/hosts did not answer.'))
+      : list.map((x) => {
+          const state = String(x.state ?? 'unknown');
+          const self = x.hostId === cluster.hostId;
+          return h(
+            'tr',
+            { dataset: { testid: `host-${x.hostId}`, state } },
+            h('td', {}, String(x.hostId), self ? ' (this one)' : ''),
+            h('td', {}, h('span', { class: ['state', `state-${state}`] }, h('span', { 'aria-hidden': 'true' }, STATE_ICONS[state] ?? '?'), ' ', state)),
+            h('td', { class: 'num' }, formatNumber(Number(x.workers) || 0)),
+            h('td', { class: 'num' }, formatNumber(Number(x.matches) || 0)),
+            h('td', { class: 'num' }, formatNumber(Number(x.freeSlots) || 0)),
+            h('td', { class: 'num' }, formatNumber(Number(x.players) || 0)),
+            h('td', { class: 'num' }, formatDuration(Number(x.leaseAgeMs))),
+          );
+        }),
+  );
 }
 
 function showHealth(health) {
@@ -140,11 +182,10 @@ function showHealth(health) {
     ['Workers active / idle / total', `${pool.activeWorkers ?? '–'} / ${pool.idleWorkers ?? '–'} / ${pool.totalWorkers ?? '–'}`],
     ['Matches (pool)', pool.totalMatches],
   ];
+  // Every row always, '–' for what this service does not report: the card keeps its size.
   replace(
     els.health,
-    rows
-      .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => h('div', { class: 'health-row' }, h('dt', {}, k), h('dd', {}, String(v)))),
+    rows.map(([k, v]) => h('div', { class: 'health-row' }, h('dt', {}, k), h('dd', {}, v === undefined || v === null ? '–' : String(v)))),
   );
 }
 

@@ -2,14 +2,18 @@
  * `npm run bench`: the whole benchmark in one command. Builds dist/ if it is missing, starts
  * every server itself on free loopback ports, runs the sweeps (seed, heavy, floor, crash) with
  * the load generator, stops everything it started and writes <out>/report.md + report.json.
+ * The floor sweep has a peer, Colyseus (bench/peers/colyseus, its own package.json), whose
+ * dependencies it installs there when they are missing.
  *
  *   npm run bench                      # full run, 3 reps (about 15 minutes)
  *   npm run bench -- --quick           # smoke test, under a minute
  *   npm run bench -- --only seed,floor --reps 5 --out /tmp/bench
  *
  * Modules: scripts/bench/args (options), children (process registry and cleanup), servers
- * (start/stop servers and redis), loadgen (spawn scripts/loadtest.ts --json), sweeps (seed,
- * heavy, floor), crash (SIGKILL sweep), results (records and statistics), report (Markdown).
+ * (start/stop servers and redis), peer (the Colyseus peer's install and start), loadgen (spawn
+ * scripts/loadtest.ts --json, or the peer's driver), sweeps (seed, heavy, floor), crash
+ * (SIGKILL sweep), results (records and statistics), report, reportFloor and reportFormat
+ * (Markdown).
  */
 import { BENCH_USAGE, type BenchOptions, type SweepName, UsageError, parseBenchArgs } from './bench/args';
 import { children, installCleanup } from './bench/children';
@@ -17,7 +21,7 @@ import { crashSettings, crashSweep } from './bench/crash';
 import { machineInfo } from './bench/machine';
 import { writeReport } from './bench/report';
 import type { BenchResults } from './bench/results';
-import { waitForQuiet } from './bench/cpuWindow';
+import { quietGate } from './bench/cpuWindow';
 import { ensureBuilt } from './bench/servers';
 import { type SweepContext, floorSweep, heavySweep, seedSweep, sweepSettings } from './bench/sweeps';
 
@@ -43,24 +47,19 @@ async function main(opts: BenchOptions): Promise<number> {
   const results: BenchResults = {
     machine: machineInfo(opts.argv, build),
     options: { quick: opts.quick, reps: opts.reps, only: opts.only },
-    settings: { ...sweepSettings(opts.quick), crash: crashSettings(opts.quick) },
+    settings: { ...sweepSettings(opts), crash: crashSettings(opts.quick) },
     runs: [],
     crash: [],
     logs: [],
     floorRooms: null,
+    peer: null,
     notes: [],
     totalMs: 0,
   };
   // Other sessions may share the machine: before each run wait until it is calm, at most
   // QUIET_MAX_WAIT_MS per run and QUIET_BUDGET_MS for the whole benchmark.
-  let quietBudget = opts.quick ? 0 : QUIET_BUDGET_MS;
-  const quietGate = async () => {
-    const q = await waitForQuiet(QUIET_THRESHOLD_PCT, Math.min(QUIET_MAX_WAIT_MS, quietBudget));
-    quietBudget = Math.max(0, quietBudget - q.waitedMs);
-    if (q.busyPct > QUIET_THRESHOLD_PCT) progress(`machine busy (${q.busyPct.toFixed(0)} % CPU used by other processes) after waiting ${(q.waitedMs / 1000).toFixed(0)} s; running anyway`);
-    return q;
-  };
-  const ctx: SweepContext = { opts, results, progress, aborted: () => aborted, quietGate };
+  const gate = quietGate({ thresholdPct: QUIET_THRESHOLD_PCT, maxWaitMs: QUIET_MAX_WAIT_MS, budgetMs: opts.quick ? 0 : QUIET_BUDGET_MS, progress });
+  const ctx: SweepContext = { opts, results, progress, aborted: () => aborted, quietGate: gate };
   progress(`bench: ${opts.quick ? 'quick ' : ''}sweeps ${opts.only.join(', ')}, ${opts.reps} rep(s), output ${opts.outDir}`);
 
   let failed = false;

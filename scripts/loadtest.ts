@@ -26,7 +26,7 @@ import { type Capacity, capacityAdvice, capacityOf, fetchWorkerStats } from './l
 import { procAvailable } from './lib/procfs';
 import { ProcSampler, type ProcTarget } from './lib/procSampler';
 import { generateQuiz } from './lib/quizGen';
-import { type LoadSummary, type Outcome, formatTable } from './lib/report';
+import { type LoadSummary, type Outcome, configOf, formatTable, measured } from './lib/report';
 import { LoadStats } from './lib/stats';
 import { Semaphore } from './lib/util';
 
@@ -282,17 +282,7 @@ class Run {
     const s = this.stats;
     return {
       target: o.url,
-      config: {
-        matches: o.matches,
-        players: o.players,
-        quiz: o.quizId ?? 'inline',
-        questions: o.quizId === null ? o.questions : null,
-        questionTimeSec: o.quizId === null ? o.questionTimeSec : null,
-        answerTime: o.answerTime.spec,
-        correctRatio: o.correctRatio,
-        durationSec: o.durationSec,
-        connectConcurrency: o.connectConcurrency,
-      },
+      config: configOf(o),
       outcome: this.outcome ?? 'interrupted',
       exitCode,
       elapsedMs: Math.round(performance.now() - this.t0),
@@ -304,18 +294,7 @@ class Run {
         finished: this.runs.filter((r) => r.finished).length,
       },
       players: { requested: this.planned * o.players, joined: s.playersJoined, failed: s.playersFailed, reconnects: s.reconnects },
-      answers: {
-        sent: s.answersSent,
-        acked: s.answersAcked,
-        intendedCorrect: s.answersIntendedCorrect,
-        rejected: s.answersRejected,
-        resent: s.answersResent,
-        missed: s.answersMissed,
-      },
-      questionsReceived: s.questionsReceived,
-      messages: { in: s.messagesIn, out: s.messagesOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut },
-      latency: s.latencies(),
-      errors: s.errorsByCode(),
+      ...measured(s),
       setupErrors: dedupe(this.setupErrors),
       notes: this.notes,
       capacity: this.capacity,

@@ -1,10 +1,13 @@
 /**
- * The API server (`npm run dev` / `npm start`, API_PORT): serves the browser quiz and the
- * operators' dashboard from `public/`, the quiz catalog (never the answers), recent results
+ * The API server (`npm run dev` / `npm start`, API_PORT): serves the browser quiz, the quiz
+ * editor, the results page and the operators' dashboard from `public/` (compressed), the
+ * quiz catalog (never the answers), the names of the images quizzes may use, recent results
  * (read from the match service), and where the match service is.
  */
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import compression from 'compression';
 import express from 'express';
 import helmet from 'helmet';
 import { loadConfigOrExit } from './config';
@@ -17,12 +20,22 @@ import { requestLogger } from './http/requestLog';
 import { serverOptions } from './http/serverTimeouts';
 
 const PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
+/**
+ * The QR code encoder the big screen's lobby draws the join link with: the package's own ES
+ * module, served from node_modules (a production dependency) so the page loads nothing from
+ * anywhere but this server.
+ */
+const QR_MODULE = path.join(path.dirname(require.resolve('qrcode-generator')), 'qrcode.mjs');
 const RESULTS_TIMEOUT_MS = 3000;
+/** Images shipped with the built-in quizzes; a quiz names one by its bare file name. */
+const QUIZ_IMAGES_DIR = path.join(PUBLIC_DIR, 'quiz-images');
+const QUIZ_IMAGE_FILE = /^[a-z0-9][a-z0-9._-]*\.(svg|png|jpe?g|webp)$/i;
 
 function main(): void {
   const config = loadConfigOrExit();
   const log = createLogger(config, { role: 'api' });
   const catalog = QuizCatalog.load();
+  const quizImages = shippedQuizImages();
   const matchService = config.MATCH_SERVICE_URL.replace(/\/$/, '');
   // The API server's own way to the match service (a service name in a container network).
   const matchServiceInternal = config.MATCH_SERVICE_INTERNAL_URL.replace(/\/$/, '');
@@ -31,6 +44,8 @@ function main(): void {
   app.disable('x-powered-by');
   app.use(requestLogger(log));
   app.use(browserHardening(matchService, config.PUBLIC_APP_URL));
+  // The page's scripts and styles are text: gzip makes them a fraction of their size on a phone.
+  app.use(compression());
 
   /** Liveness and readiness of this server alone: it serves the page even while the match service is away. */
   app.get('/healthz', (_req, res) => {
@@ -43,6 +58,11 @@ function main(): void {
 
   app.get('/api/quizzes', (_req, res) => {
     res.json(catalog.list());
+  });
+
+  /** The editor offers these by name (the files are served under /quiz-images/). */
+  app.get('/api/quiz-images', (_req, res) => {
+    res.json(quizImages);
   });
 
   app.get('/api/results', async (req, res) => {
@@ -62,6 +82,10 @@ function main(): void {
   app.get('/ops', (_req, res) => {
     res.sendFile(path.join(PUBLIC_DIR, 'ops.html'));
   });
+  app.get('/vendor/qrcode.mjs', (_req, res) => {
+    // A module script is only run with a JavaScript type (and nosniff forbids guessing).
+    res.sendFile(QR_MODULE, { headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
+  });
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
   app.use((_req, _res) => {
     throw new HttpError('NO_ROUTE', 'No such page.');
@@ -73,6 +97,18 @@ function main(): void {
     log.info({ port: config.API_PORT, matchService, matchServiceInternal }, 'API server started');
   });
   installShutdown(log, () => new Promise<void>((resolve) => server.close(() => resolve())));
+}
+
+/** The image files under public/quiz-images/ (none until the built-in quizzes ship some). */
+function shippedQuizImages(): string[] {
+  try {
+    return readdirSync(QUIZ_IMAGES_DIR)
+      .filter((f) => QUIZ_IMAGE_FILE.test(f))
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * Every setting is listed, with its default and meaning, in `.env.example` and the README.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -20,9 +20,16 @@ const fields = z.object({
     /** Bind address of both servers. */
     HOST: z.string().min(1).default('0.0.0.0'),
     MAX_PLAYERS: int(1, 10_000).default(100),
+    /**
+     * A match with more players than this is big (PROTOCOL.md Part 2, "Big matches"): players
+     * get counts instead of the player list, and lists of players are cut to this many.
+     */
+    PLAYER_LIST_MAX: int(1, 10_000).default(200),
     MATCH_TIME_SCALE: z.coerce.number().positive().max(100).default(1),
     REVEAL_MS: int(0).default(5000),
     LEADERBOARD_MS: int(0).default(5000),
+    /** The suspense moment before each question opens (× scale); 0: none, as in v1. */
+    QUESTION_INTRO_MS: int(0, 60_000).default(3000),
     RECONNECT_GRACE_MS: int(0).default(10_000),
     FINISH_GRACE_MS: int(0).default(60_000),
     LOBBY_IDLE_TIMEOUT_MS: int(1000).default(600_000),
@@ -51,6 +58,37 @@ const fields = z.object({
     WORKER_ID: int(0, 256).default(0),
 
     REDIS_URL: z.string().url().optional(),
+    /**
+     * Redis through Sentinel: `host:port` of each sentinel, comma-separated. The master is the
+     * one they name REDIS_MASTER_NAME; REDIS_URL, if set, gives only credentials and database.
+     */
+    REDIS_SENTINELS: z
+      .string()
+      .regex(/^[^,\s:]+:\d{1,5}(,\s*[^,\s:]+:\d{1,5})*$/, 'must be host:port[,host:port…]')
+      .optional(),
+    REDIS_MASTER_NAME: z.string().min(1).max(200).default('mymaster'),
+    /**
+     * Replicas that must hold each match write before it is acknowledged (Redis WAIT). 0: the
+     * primary's word is enough (a failover can lose the last acknowledged answers, since
+     * replication is asynchronous); 1 closes that window at the cost measured in BENCHMARKS.md.
+     */
+    REDIS_WAIT_REPLICAS: int(0, 16).default(0),
+    REDIS_WAIT_TIMEOUT_MS: int(10, 60_000).default(1000),
+    /**
+     * Several hosts on one Redis (WORKER_POOL_ARCHITECTURE.md "Several hosts"). HOST_ID names
+     * this host among them and must be unique: a second process with the same id replaces the
+     * first. Unset: <hostname>:<MATCH_PORT>.
+     */
+    HOST_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -').optional(),
+    /** How clients and the other hosts reach this host's match service. Unset: http://<hostname>:<MATCH_PORT>. */
+    PUBLIC_MATCH_URL: z.string().url().optional(),
+    /** A host whose lease has not been renewed for this long is dead: the others take its matches over. */
+    HOST_LEASE_MS: int(1000, 600_000).default(10_000),
+    /**
+     * A draining host (SIGTERM, POST /admin/drain) moves its matches to the others for at most
+     * this long, then exits; what is left is taken over once its lease is released.
+     */
+    DRAIN_TIMEOUT_MS: int(0, 3_600_000).default(20_000),
 
     CLIENT_PING_INTERVAL_MS: int(1000).default(20_000),
     MSG_RATE_PER_SEC: int(1).default(20),
@@ -88,6 +126,8 @@ const fields = z.object({
     SEND_BUFFER_LIMIT_BYTES: int(4096).default(512 * 1024),
     /** Quiz bytes one host may hold over all its matches before it answers 503 CAPACITY. */
     MAX_QUIZ_BYTES_TOTAL: int(1024).default(64 * 1024 * 1024),
+    /** A question's `data:` image, the whole string, at most this many bytes (POST /matches). */
+    MAX_IMAGE_BYTES: int(1024, 1024 * 1024).default(128 * 1024),
     /** How long a client may take to send a request's headers, and the whole request. */
     HTTP_HEADERS_TIMEOUT_MS: int(1000).default(10_000),
     HTTP_REQUEST_TIMEOUT_MS: int(1000).default(30_000),
@@ -118,6 +158,13 @@ const schema = fields
     message: 'must be longer than HEARTBEAT_INTERVAL_MS',
     path: ['HEARTBEAT_TIMEOUT_MS'],
   })
+  // A phone gets a question's picture twice (`question_intro`, then `question`), possibly back
+  // to back: with less room than that plus the rest, an honest phone that is slow to read
+  // would be closed as a client that does not read (1013).
+  .refine((c) => c.SEND_BUFFER_LIMIT_BYTES >= 3 * c.MAX_IMAGE_BYTES, {
+    message: 'must be at least 3 × MAX_IMAGE_BYTES (a phone may be sent a picture twice at once)',
+    path: ['SEND_BUFFER_LIMIT_BYTES'],
+  })
   // Derived defaults: moving a port moves the addresses that name it, unless they are set.
   .transform((c) => {
     const matchServiceUrl = c.MATCH_SERVICE_URL ?? `http://localhost:${c.MATCH_PORT}`;
@@ -126,6 +173,8 @@ const schema = fields
       MATCH_SERVICE_URL: matchServiceUrl,
       MATCH_SERVICE_INTERNAL_URL: c.MATCH_SERVICE_INTERNAL_URL ?? matchServiceUrl,
       PUBLIC_APP_URL: c.PUBLIC_APP_URL ?? `http://localhost:${c.API_PORT}`,
+      HOST_ID: c.HOST_ID ?? `${hostname().slice(0, 56)}:${c.MATCH_PORT}`,
+      PUBLIC_MATCH_URL: c.PUBLIC_MATCH_URL ?? `http://${hostname()}:${c.MATCH_PORT}`,
     };
   });
 

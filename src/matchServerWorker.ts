@@ -11,6 +11,7 @@ import { createLogger } from './log';
 import { createHosting } from './hosting/hostingStack';
 import type { HostEvents } from './hosting/matchHost';
 import { RedisMatchStore } from './store/redisStore';
+import { redisTarget, replicaWait } from './store/redisConnection';
 import type { MatchHostStore } from './store/store';
 import { replyTo } from './cluster/ipc';
 import { type MasterReply, type MasterRequest, masterToWorkerSchema, type Reply, type WorkerToMaster } from './cluster/messages';
@@ -31,8 +32,9 @@ function main(): void {
     return true;
   };
 
-  const store: MatchHostStore & { close(): Promise<void> } = config.REDIS_URL
-    ? new RedisMatchStore(config.REDIS_URL, log.child({ component: 'redis' }))
+  const redis = redisTarget(config);
+  const store: MatchHostStore & { close(): Promise<void> } = redis
+    ? new RedisMatchStore(redis, log.child({ component: 'redis' }), config.HOST_ID, replicaWait(config))
     : new PipedMatchStore(
         connectStorePipe(config.IPC_TIMEOUT_MS, (reason) => {
           if (stopping) return;
@@ -89,7 +91,8 @@ function main(): void {
         req.url = msg.request.url;
         req.headers = msg.request.headers;
         if (msg.counted && msg.clientAddr) closeReports.watch(handle, msg.clientAddr);
-        gateway.accept(req, handle, Buffer.from(msg.head, 'base64'), msg.matchId);
+        // The master worked the address out once (TRUST_PROXY); the gateway need not again.
+        gateway.accept(req, handle, Buffer.from(msg.head, 'base64'), msg.matchId, msg.clientAddr);
         return;
       }
       case 'createMatch':
@@ -102,11 +105,13 @@ function main(): void {
         );
       case 'restoreMatch':
         return answer(msg, async () => {
-          await host.restoreMatch(msg.matchId, { epoch: msg.epoch, snapshot: msg.snapshot });
+          await host.restoreMatch(msg.matchId, { epoch: msg.epoch, snapshot: msg.snapshot, sinceWriteMs: msg.sinceWriteMs });
           return null;
         });
       case 'matchInfo':
         return answer(msg, () => host.info(msg.matchId));
+      case 'releaseMatch':
+        return answer(msg, () => host.releaseMatch(msg.matchId, msg.timeoutMs));
       case 'metrics':
         return answer(msg, async () => (await registry.getMetricsAsJSON()) as unknown as MasterReply<'metrics'>);
       case 'shutdown':

@@ -22,6 +22,7 @@ export class HostingMetrics {
   readonly protocolErrors: Counter<'code'>;
   readonly storeWriteSeconds: Histogram;
   readonly storeWriteFailures: Counter<'reason'>;
+  readonly storeWrites: Counter<'kind'>;
   readonly eventLoopDelay: Gauge;
   private readonly loopMonitor = monitorEventLoopDelay({ resolution: 10 });
   private load: () => { matches: number; players: number } = () => ({ matches: 0, players: 0 });
@@ -67,7 +68,7 @@ export class HostingMetrics {
     });
     this.storeWriteSeconds = new Histogram({
       name: 'matchserver_store_write_seconds',
-      help: 'Duration of one match snapshot write to the match store',
+      help: 'Duration of one match store write (answers appended, or the whole match)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
       registers: [registry],
     });
@@ -75,6 +76,12 @@ export class HostingMetrics {
       name: 'matchserver_store_write_failures_total',
       help: 'Failed match store writes, by reason (fenced = refused for an older owner epoch)',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.storeWrites = new Counter({
+      name: 'matchserver_store_writes_total',
+      help: 'Match store writes, by kind: answers (only answers, or joins to a big match, changed: appended) or full (the whole match)',
+      labelNames: ['kind'],
       registers: [registry],
     });
     this.eventLoopDelay = new Gauge({
@@ -161,6 +168,52 @@ export class PoolMetrics {
   /** Where the workers and matches gauges read their values when scraped. */
   observePool(counts: () => PoolCounts): void {
     this.counts = counts;
+  }
+}
+
+/** Several hosts on one Redis (hosts/hostCluster.ts): what crosses between hosts. */
+export class ClusterMetrics {
+  readonly relays: Counter<'outcome'>;
+  readonly peerPlacements: Counter<'outcome'>;
+  readonly takeovers: Counter<'outcome'>;
+  readonly moves: Counter;
+  readonly liveHosts: Gauge;
+  private hosts: () => number = () => 0;
+
+  constructor(registry: Registry) {
+    this.relays = new Counter({
+      name: 'matchserver_relayed_connections_total',
+      help: 'WebSocket upgrades for a match owned by another host, relayed to it (or not), by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.peerPlacements = new Counter({
+      name: 'matchserver_peer_placements_total',
+      help: 'Matches this host had no room for, placed on another host (or not), by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.takeovers = new Counter({
+      name: 'matchserver_match_takeovers_total',
+      help: 'Matches of a dead host (or of this host before it restarted) claimed here, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.moves = new Counter({
+      name: 'matchserver_matches_moved_total',
+      help: 'Matches this host moved to another host (a drain, or a move asked for), once the other host served them',
+      registers: [registry],
+    });
+    this.liveHosts = new Gauge({
+      name: 'matchserver_live_hosts',
+      help: 'Hosts with a live lease in Redis, as this host last saw them',
+      registers: [registry],
+      collect: () => this.liveHosts.set(this.hosts()),
+    });
+  }
+
+  observeHosts(count: () => number): void {
+    this.hosts = count;
   }
 }
 

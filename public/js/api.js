@@ -37,6 +37,8 @@ async function matchServiceBase() {
 
 export const listQuizzes = () => fetchJson('/api/quizzes');
 export const recentResults = () => fetchJson('/api/results');
+/** Bare file names of the images shipped with the built-in quizzes (under /quiz-images/). */
+export const quizImages = () => fetchJson('/api/quiz-images');
 
 /** `payload` = {quizId} or {quiz}, plus optional hostName and settings. */
 export async function createMatch(payload) {
@@ -51,10 +53,21 @@ export async function getMatch(matchId) {
   return fetchJson(`${await matchServiceBase()}/matches/${encodeURIComponent(matchId)}`);
 }
 
+/** A finished match's standings (and, from the match service's Part 2, its questions and answers). */
+export async function matchResults(matchId) {
+  return fetchJson(`${await matchServiceBase()}/matches/${encodeURIComponent(matchId)}/results`);
+}
+
 /** `opsToken`: the match service's OPS_TOKEN, needed unless the browser runs on the service's machine. */
 export async function workerStats({ timeoutMs, opsToken } = {}) {
   const headers = opsToken ? { Authorization: `Bearer ${opsToken}` } : {};
   return fetchJson(`${await matchServiceBase()}/workers/stats`, { headers }, timeoutMs);
+}
+
+/** Every live host sharing the match service's Redis (several hosts); operators' access like workerStats. */
+export async function hosts({ timeoutMs, opsToken } = {}) {
+  const headers = opsToken ? { Authorization: `Bearer ${opsToken}` } : {};
+  return fetchJson(`${await matchServiceBase()}/hosts`, { headers }, timeoutMs);
 }
 
 /** /health answers 503 with a body while starting or draining; that body is still news. */

@@ -21,6 +21,9 @@ const MESSAGES = {
   QUESTION_CLOSED: 'Too late! Time was already up for this question.',
   WRONG_QUESTION: 'That answer was for a different question, so it did not count.',
   RATE_LIMITED: 'Whoa, slow down! You are sending actions too quickly.',
+  // PROTOCOL.md Part 2 (the suspense moment and the named `next`).
+  QUESTION_NOT_OPEN: 'Hold on: answers open in a moment.',
+  PHASE_PASSED: 'The game had already moved on.',
 
   // HTTP error codes of the match service and the API server.
   BAD_REQUEST: 'The game server could not accept that request.',
@@ -42,6 +45,7 @@ const MESSAGES = {
   OFFLINE_ACTION: 'You are offline right now. Wait until you are reconnected and try again.',
   INVALID_CODE: 'Join codes are 6 letters and digits, like K7QX2M.',
   QUIZ_INVALID: 'That quiz is not quite right.',
+  RESULTS_UNAVAILABLE: 'The results could not be fetched.',
 };
 
 const FALLBACK = 'Something went wrong. Please try again.';
@@ -55,7 +59,7 @@ export function errorText(code, { detail, retryAfterSec } = {}) {
   if ((code === 'CAPACITY' || code === 'UNAVAILABLE') && Number.isFinite(retryAfterSec) && retryAfterSec > 0) {
     text = text.replace(/in (a minute|a moment)/, `in ${retryAfterSec} second${retryAfterSec === 1 ? '' : 's'}`);
   }
-  if (detail && (code === 'BAD_REQUEST' || code === 'QUIZ_INVALID' || code === 'MATCH_CLOSED' || code === 'KICKED')) {
+  if (detail && (code === 'BAD_REQUEST' || code === 'QUIZ_INVALID' || code === 'MATCH_CLOSED' || code === 'KICKED' || code === 'RESULTS_UNAVAILABLE')) {
     text = `${text} ${sentence(detail)}`;
   }
   return text;

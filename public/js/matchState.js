@@ -23,11 +23,19 @@ export function matchFromWelcome(msg) {
     phase: s.phase,
     quiz: s.quiz ?? { title: '', questionCount: 0 },
     players: Array.isArray(s.players) ? s.players : [],
+    // A big match (more players than the server lists, PROTOCOL.md "Big matches"): how many
+    // there are in all, and how many are connected once a roster_count says; null otherwise.
+    playerCount: typeof s.playerCount === 'number' ? s.playerCount : null,
+    connectedCount: null,
     locked: Boolean(s.locked),
     lateJoin: Boolean(s.lateJoin),
-    question: s.question ?? null,
+    // PROTOCOL.md Part 2: a server without `settings` (or without phoneView) means "full".
+    phoneView: s.settings?.phoneView === 'shapes' ? 'shapes' : 'full',
+    // The suspense moment before answers open (phase "intro"); null on servers without it.
+    intro: s.phase === 'intro' && s.intro ? introFrom(s.intro) : null,
+    question: s.question ? questionFrom(s.question) : null,
     answered: s.answered ?? null,
-    reveal: s.reveal ?? null,
+    reveal: s.reveal ? revealFrom(s.reveal, s.question) : null,
     leaderboard: s.leaderboard ?? null,
     standings: s.standings ?? null,
     you: isPlayer
@@ -54,28 +62,28 @@ export function applyMessage(m, msg) {
   switch (msg.type) {
     case 'players':
       m.players = Array.isArray(msg.players) ? msg.players : [];
+      m.playerCount = typeof msg.playerCount === 'number' ? msg.playerCount : null;
       m.locked = Boolean(msg.locked);
+      return true;
+
+    case 'roster_count':
+      m.playerCount = msg.players;
+      m.connectedCount = msg.connected;
+      m.locked = Boolean(msg.locked);
+      return true;
+
+    case 'question_intro':
+      m.phase = 'intro';
+      m.intro = introFrom(msg);
+      m.question = null;
+      freshQuestion(m);
       return true;
 
     case 'question':
       m.phase = 'question';
-      m.question = {
-        index: msg.index,
-        total: msg.total,
-        text: msg.text,
-        choices: msg.choices,
-        startsAt: msg.startsAt,
-        endsAt: msg.endsAt,
-      };
-      m.answered = null;
-      m.reveal = null;
-      if (m.you) {
-        m.you.answer = null;
-        m.you.lastPoints = null;
-        m.you.answerStatus = 'none';
-        m.you.pending = null;
-        m.you.note = null;
-      }
+      m.question = questionFrom(msg);
+      m.intro = null;
+      freshQuestion(m);
       return true;
 
     case 'answer_ack':
@@ -92,7 +100,7 @@ export function applyMessage(m, msg) {
 
     case 'reveal':
       m.phase = 'reveal';
-      m.reveal = { questionIndex: msg.questionIndex, correct: msg.correct, counts: msg.counts ?? [] };
+      m.reveal = revealFrom(msg, m.question);
       if (m.you && msg.you) {
         m.you.answer = msg.you.choice === undefined ? null : { questionIndex: msg.questionIndex, choice: msg.you.choice };
         m.you.lastPoints = msg.you.points;
@@ -116,12 +124,14 @@ export function applyMessage(m, msg) {
       m.standings = Array.isArray(msg.standings) ? msg.standings : [];
       m.question = null;
       if (m.you) {
-        const mine = m.standings.find((r) => r.playerId === m.playerId);
+        // A big match lists only the top: each player's own place comes as `you`.
+        const mine = msg.you ?? m.standings.find((r) => r.playerId === m.playerId);
         if (mine) {
           m.you.rank = mine.rank;
           m.you.score = mine.score;
         }
       }
+      if (typeof msg.playerCount === 'number') m.playerCount = msg.playerCount;
       return true;
 
     default:
@@ -132,6 +142,71 @@ export function applyMessage(m, msg) {
 /** Which screen shows this match, and a key that changes whenever that screen must be rebuilt. */
 export function screenFor(m) {
   const screen = m.phase === 'closed' ? 'finished' : m.phase;
-  const index = m.question?.index ?? m.reveal?.questionIndex ?? '';
+  const index = m.intro?.index ?? m.question?.index ?? m.reveal?.questionIndex ?? '';
   return { screen, key: `${screen}:${index}` };
+}
+
+/**
+ * The question a `next` from the host ends, named so a late or doubled click cannot end the
+ * phase after it (PROTOCOL.md Part 2: `next` with `phase` and `questionIndex`). Null when
+ * there is nothing to name (lobby, finished).
+ */
+export function nextTarget(m) {
+  const index =
+    m.phase === 'intro' ? m.intro?.index : m.phase === 'question' ? m.question?.index : m.reveal?.questionIndex ?? m.question?.index;
+  if (!['intro', 'question', 'reveal', 'leaderboard'].includes(m.phase) || !Number.isInteger(index)) return null;
+  return { phase: m.phase, questionIndex: index };
+}
+
+/** A poll has no right answer: the server sends `correct: null` (and `kind: "poll"`). */
+export function isPoll(m) {
+  return m.reveal ? m.reveal.kind === 'poll' : (m.question?.kind ?? m.intro?.kind) === 'poll';
+}
+
+const KINDS = new Set(['choice', 'truefalse', 'poll']);
+
+function kindOf(value) {
+  return KINDS.has(value) ? value : 'choice';
+}
+
+function introFrom(x) {
+  return { index: x.index, total: x.total, text: x.text, kind: kindOf(x.kind), image: x.image ?? null, opensAt: x.opensAt };
+}
+
+function questionFrom(x) {
+  return {
+    index: x.index,
+    total: x.total,
+    text: x.text,
+    choices: Array.isArray(x.choices) ? x.choices : [],
+    kind: kindOf(x.kind),
+    image: x.image ?? null,
+    startsAt: x.startsAt,
+    endsAt: x.endsAt,
+  };
+}
+
+/** `question`: the question being revealed, when known (a v1 server says the kind nowhere else). */
+function revealFrom(x, question) {
+  const sameQuestion = question && question.index === x.questionIndex ? question : null;
+  const kind = x.kind ? kindOf(x.kind) : x.correct === null ? 'poll' : (sameQuestion ? kindOf(sameQuestion.kind) : 'choice');
+  return {
+    questionIndex: x.questionIndex,
+    correct: kind === 'poll' || !Number.isInteger(x.correct) ? null : x.correct,
+    counts: Array.isArray(x.counts) ? x.counts : [],
+    kind,
+  };
+}
+
+/** A new question (or its intro) starts: nothing of the last one's answer is current. */
+function freshQuestion(m) {
+  m.answered = null;
+  m.reveal = null;
+  if (m.you) {
+    m.you.answer = null;
+    m.you.lastPoints = null;
+    m.you.answerStatus = 'none';
+    m.you.pending = null;
+    m.you.note = null;
+  }
 }

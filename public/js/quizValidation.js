@@ -1,13 +1,20 @@
 /**
- * Checks a pasted quiz against PROTOCOL.md's `Quiz` shape before it is sent, so people get
- * a friendly pointer to what is wrong ("Question 3: …") instead of a round trip. The
- * server validates again; this only mirrors its rules (src/quiz/quizzes.ts).
+ * Checks a pasted quiz against PROTOCOL.md's `Quiz` shape (with Part 2's `kind` and `image`)
+ * before it is sent, so people get a friendly pointer to what is wrong ("Question 3: …")
+ * instead of a round trip. The server validates again; this only mirrors its rules
+ * (src/quiz/quizzes.ts, src/quiz/images.ts).
  */
 
-const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const LIMITS = { title: 100, text: 300, choice: 80, minChoices: 2, maxChoices: 4, minQuestions: 1, maxQuestions: 100 };
 const MIN_TIME = 5;
 const MAX_TIME = 240;
+const KINDS = ['choice', 'truefalse', 'poll'];
+/** The server's default MAX_IMAGE_BYTES: a data: picture, the whole string, at most this. */
+export const MAX_IMAGE_BYTES = 128 * 1024;
+/** Pictures shipped with the built-in quizzes, served at /quiz-images/<name> (src/quiz/images.ts). */
+export const SHIPPED_IMAGES = ['saturn.svg', 'moon.svg', 'flag-japan.svg'];
+const DATA_URL = /^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
 
 /** @returns {{ok: true, quiz: object} | {ok: false, message: string}} */
 export function parseQuiz(text) {
@@ -46,20 +53,52 @@ export function validateQuiz(value) {
       if (choice === null) return fail(`${where}, answer ${j + 1}: must be text of 1 to ${LIMITS.choice} characters.`);
       choices.push(choice);
     }
-    if (!Number.isInteger(q.correct) || q.correct < 0 || q.correct >= choices.length) {
+    const kind = q.kind ?? 'choice';
+    if (!KINDS.includes(kind)) return fail(`${where}: "kind" must be "choice", "truefalse" or "poll".`);
+    if (kind === 'truefalse' && choices.length !== 2) return fail(`${where}: a true-or-false question has exactly 2 answers.`);
+    if (kind === 'poll') {
+      if (q.correct !== undefined) return fail(`${where}: a poll has no right answer; leave "correct" out.`);
+    } else if (!Number.isInteger(q.correct) || q.correct < 0 || q.correct >= choices.length) {
       return fail(`${where}: "correct" must be the position of the right answer, counting from 0 (so 0 to ${choices.length - 1}).`);
     }
     if (!Number.isInteger(q.timeLimitSec) || q.timeLimitSec < MIN_TIME || q.timeLimitSec > MAX_TIME) {
       return fail(`${where}: "timeLimitSec" must be a whole number of seconds from ${MIN_TIME} to ${MAX_TIME}.`);
     }
-    questions.push({ text: qText, choices, correct: q.correct, timeLimitSec: q.timeLimitSec });
+    if (q.image !== undefined) {
+      const problem = imageProblem(q.image);
+      if (problem) return fail(`${where}: the picture ${problem}`);
+    }
+    questions.push({
+      text: qText,
+      choices,
+      ...(kind === 'poll' ? {} : { correct: q.correct }),
+      timeLimitSec: q.timeLimitSec,
+      ...(q.kind !== undefined ? { kind } : {}),
+      ...(q.image !== undefined ? { image: q.image } : {}),
+    });
   }
 
   const quiz = { title, questions };
   if (new Blob([JSON.stringify({ quiz })]).size > MAX_BODY_BYTES) {
-    return fail('That quiz is larger than 256 KB. Try fewer or shorter questions.');
+    return fail('That quiz is larger than 2 MB. Try fewer or smaller pictures, or fewer questions.');
   }
   return { ok: true, quiz };
+}
+
+/**
+ * Why a question's "image" is refused, or null: a data: URL of a PNG, JPEG or WebP picture in
+ * base64 of at most MAX_IMAGE_BYTES, or the name of a shipped picture (as the server checks).
+ */
+function imageProblem(image) {
+  if (typeof image !== 'string') return 'must be text: a data: URL or the name of a shipped picture.';
+  if (SHIPPED_IMAGES.includes(image)) return null;
+  if (/^https?:/i.test(image)) return 'must be a data: URL or a shipped picture, not a link to another site.';
+  const data = /^data:([^;,]*)[;,]/i.exec(image);
+  if (!data) return `must be a data: URL (PNG, JPEG or WebP) or one of the shipped pictures: ${SHIPPED_IMAGES.join(', ')}.`;
+  if (!/^image\/(png|jpeg|webp)$/.test(data[1])) return `must be a PNG, JPEG or WebP picture, not ${data[1] || 'untyped data'}.`;
+  if (image.length > MAX_IMAGE_BYTES) return `is ${Math.ceil(image.length / 1024)} KB; at most ${MAX_IMAGE_BYTES / 1024} KB. Try a smaller picture.`;
+  if (!DATA_URL.test(image)) return 'must be base64 data (data:image/…;base64,…).';
+  return null;
 }
 
 /** Trimmed text within `max` characters, or null. */

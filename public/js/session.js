@@ -45,6 +45,18 @@ export function forgetSeat(matchId) {
   write(sessionStorage, SEAT_PREFIX + matchId, null);
 }
 
+/**
+ * A match this tab just created (`POST /matches` answer): the host's seat, and the tab's
+ * current match, so the game page (app.js) goes into its lobby: right away after "Create
+ * match", or when it loads after the editor's "Start a match". Returns the match id.
+ */
+export function takeHostSeat(created) {
+  const matchId = String(created.matchId).toUpperCase();
+  saveSeat(matchId, { token: created.hostToken, role: 'host' });
+  setCurrentMatch(matchId);
+  return matchId;
+}
+
 export function currentMatchId() {
   return read(sessionStorage, CURRENT_KEY);
 }

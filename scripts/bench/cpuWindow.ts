@@ -77,3 +77,30 @@ export async function waitForQuiet(thresholdPct: number, maxWaitMs: number): Pro
   while (busy > thresholdPct && Date.now() - t0 < maxWaitMs) busy = await machineBusyPct(1000);
   return { busyPct: busy, waitedMs: Date.now() - t0 };
 }
+
+export interface QuietGateOptions {
+  /** Busy % (per core) below which the machine counts as quiet. */
+  thresholdPct: number;
+  /** The longest wait of one call. */
+  maxWaitMs: number;
+  /** The longest wait over all calls together (0: never waits, only reads). */
+  budgetMs: number;
+  progress(line: string): void;
+}
+
+/**
+ * A gate to call before each measured run: other sessions may share the machine, so it waits
+ * (bounded per call and over all calls) until the machine is calm, says when it gave up, and
+ * returns the last reading and the wait, for the record.
+ */
+export function quietGate(o: QuietGateOptions): () => Promise<{ busyPct: number; waitedMs: number }> {
+  let budget = o.budgetMs;
+  return async () => {
+    const q = await waitForQuiet(o.thresholdPct, Math.min(o.maxWaitMs, budget));
+    budget = Math.max(0, budget - q.waitedMs);
+    if (q.busyPct > o.thresholdPct) {
+      o.progress(`machine busy (${q.busyPct.toFixed(0)} % CPU used by other processes) after waiting ${(q.waitedMs / 1000).toFixed(0)} s; running anyway`);
+    }
+    return q;
+  };
+}

@@ -13,7 +13,7 @@ import type { MatchClient } from '../lib/matchClient';
 import { generateQuiz } from '../lib/quizGen';
 import { LoadStats } from '../lib/stats';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Semaphore, parseDistribution } from '../lib/util';
+import { Semaphore, parseDistribution, waitUntil } from '../lib/util';
 import { descendants, signalProc } from '../lib/processTree';
 import { type CrashKill, percentile } from './results';
 import { type Server, startMatchServer, stopServer } from './servers';
@@ -36,16 +36,6 @@ export const CRASH = {
 export function crashSettings(quick: boolean): Record<string, unknown> {
   const { full: _full, quick: _quick, ...common } = CRASH;
   return { ...common, ...(quick ? CRASH.quick : CRASH.full) };
-}
-
-/** Resolves when `cond()` holds, or false after `timeoutMs`. */
-async function until(cond: () => boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) return false;
-    await sleep(stepMs);
-  }
-  return true;
 }
 
 async function oneKill(ctx: SweepContext, kill: number, size: { matches: number; players: number }): Promise<CrashKill> {
@@ -93,7 +83,7 @@ async function oneKill(ctx: SweepContext, kill: number, size: { matches: number;
     const connected = await Promise.race([Promise.all(runs.map((r) => r.connectAll())).then(() => true), sleep(30_000).then(() => false)]);
     if (!connected) throw new Error('players did not connect within 30 s');
     const everyone = size.matches * size.players;
-    if (!(await until(() => stats.questionsReceived >= everyone, 20_000))) {
+    if (!(await waitUntil(() => stats.questionsReceived >= everyone, 20_000))) {
       throw new Error(`only ${stats.questionsReceived}/${everyone} players received the first question within 20 s`);
     }
     await sleep(CRASH.killAfterMs);
@@ -109,7 +99,7 @@ async function oneKill(ctx: SweepContext, kill: number, size: { matches: number;
     signalProc(victim, 'SIGKILL');
 
     const joined = runs.reduce((a, r) => a + r.players.filter((p) => p.token !== null).length, 0);
-    await until(() => resumedAfter.size >= joined || runs.every((r) => r.players.every((p) => p.phase === 'done' || resumedAfter.has(p))), CRASH.resumeTimeoutMs, 50);
+    await waitUntil(() => resumedAfter.size >= joined || runs.every((r) => r.players.every((p) => p.phase === 'done' || resumedAfter.has(p))), CRASH.resumeTimeoutMs, 50);
     result.resumeMs = [...resumedAfter.values()].map((v) => Math.round(v * 10) / 10);
     result.neverResumed = everyone - resumedAfter.size;
     result.errors = stats.errorsByCode();

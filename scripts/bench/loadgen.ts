@@ -1,7 +1,8 @@
 /**
- * Runs the load generator (scripts/loadtest.ts) as a child process with `--json` and returns
- * its summary. The child is bounded: it gets `--duration`, and is killed if it has not
- * printed its summary 30 s after that.
+ * Runs the load generator (scripts/loadtest.ts, or a peer's driver that takes the same
+ * options and prints the same summary) as a child process with `--json` and returns its
+ * summary. The child is bounded: it gets `--duration`, and is killed if it has not printed
+ * its summary 30 s after that.
  */
 import path from 'node:path';
 import type { LoadSummary } from '../lib/report';
@@ -19,10 +20,14 @@ export interface LoadRequest {
   answerTime: string;
   durationSec: number;
   connectConcurrency?: number;
+  /** The driver to run, relative to the repository (default scripts/loadtest.ts). */
+  driver?: string;
 }
 
 export interface LoadResult {
   args: string[];
+  /** The command a human would type to repeat the run by hand (also shown in the report). */
+  command: string;
   summary: LoadSummary | null;
   /** Why there is no summary, or the child's complaint. */
   error: string | null;
@@ -45,17 +50,17 @@ export function loadArgs(r: LoadRequest): string[] {
   ];
 }
 
-const NODE_ARGS = ['-r', 'ts-node/register/transpile-only', path.join('scripts', 'loadtest.ts')];
+const DEFAULT_DRIVER = path.join('scripts', 'loadtest.ts');
 
-/** The command a human would type to repeat one run by hand. */
-export function loadCommand(args: string[]): string {
-  return ['node', ...NODE_ARGS, ...args].join(' ');
+function nodeArgs(driver: string | undefined): string[] {
+  return ['-r', 'ts-node/register/transpile-only', driver ?? DEFAULT_DRIVER];
 }
 
 export async function runLoad(r: LoadRequest): Promise<LoadResult> {
   const args = loadArgs(r);
+  const command = ['node', ...nodeArgs(r.driver), ...args].join(' ');
   const t0 = Date.now();
-  const child = children.spawn('loadtest', process.execPath, [...NODE_ARGS, ...args], {
+  const child = children.spawn('loadtest', process.execPath, [...nodeArgs(r.driver), ...args], {
     cwd: ROOT,
     env: process.env,
   });
@@ -88,5 +93,5 @@ export async function runLoad(r: LoadRequest): Promise<LoadResult> {
   if (timedOut) error = `load generator still running ${limitMs / 1000} s after start; killed`;
   else if (!summary) error = `load generator exited ${code} without a JSON summary: ${stderr.trim().slice(-500)}`;
   else if (summary.setupErrors.length > 0) error = summary.setupErrors.join('; ');
-  return { args, summary, error, wallMs };
+  return { args, command, summary, error, wallMs };
 }

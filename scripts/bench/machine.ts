@@ -39,13 +39,14 @@ function pkgVersion(name: string): string {
   }
 }
 
-export function machineInfo(argv: string[], build: string): MachineInfo {
+/** `script`: the npm script that ran, for the command line shown. */
+export function machineInfo(argv: string[], build: string, script = 'bench'): MachineInfo {
   const cpus = os.cpus();
   const status = run('git', ['status', '--porcelain']);
   const redis = /v=(\S+)/.exec(run('redis-server', ['--version']))?.[1] ?? 'not found';
   return {
     date: new Date().toISOString(),
-    command: ['npm', 'run', 'bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
+    command: ['npm', 'run', script, ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cores: os.availableParallelism(),
     ramGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,

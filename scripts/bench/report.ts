@@ -5,81 +5,19 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SweepName } from './args';
-import { generateQuiz } from '../lib/quizGen';
 import { CRASH } from './crash';
-import { type BenchResults, type CrashKill, type RunRecord, addErrors, median, percentile, ratio } from './results';
+import { floorSection } from './reportFloor';
+import { envText, group, incompleteMark, med, ms, num, otherCpuLine, plural, ratioCell, repRatios, table } from './reportFormat';
+import { type BenchResults, type RunRecord, addErrors, percentile } from './results';
 import { HEAVY } from './sweeps';
 
 /** Above this average CPU the single-process load generator is near saturation. */
 const LOADGEN_BUSY_PCT = 70;
 
-// ---- formatting ----------------------------------------------------------------------------
-
-function ms(v: number): string {
-  if (!Number.isFinite(v)) return '–';
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-function num(v: number, digits = 0): string {
-  return Number.isFinite(v) ? v.toFixed(digits) : '–';
-}
-
-/** "1.42" or, with several reps, "1.42 (1.30–1.61)". */
-function ratioCell(values: number[]): string {
-  const ok = values.filter(Number.isFinite);
-  if (ok.length === 0) return '–';
-  const m = median(ok).toFixed(2);
-  if (ok.length === 1) return m;
-  return `${m} (${Math.min(...ok).toFixed(2)}–${Math.max(...ok).toFixed(2)})`;
-}
-
-function table(head: string[], rows: string[][], align?: string[]): string {
-  const sep = align ?? head.map((_, i) => (i === 0 ? '---' : '---:'));
-  return [`| ${head.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
-function envText(env: Record<string, string>): string {
-  return Object.entries(env)
-    .filter(([k]) => k !== 'MATCH_PORT' && k !== 'REDIS_URL')
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-}
-
-/** Runs with the same server, size and sweep, one per rep. */
-function group(runs: RunRecord[], sweep: SweepName, server: string, matches: number): RunRecord[] {
-  return runs.filter((r) => r.sweep === sweep && r.server === server && r.matches === matches && r.summary !== null);
-}
-
-const med = (rs: RunRecord[], f: (r: RunRecord) => number) => median(rs.map(f));
-
-/** Per-rep ratios a/b of `f` between two groups of runs. */
-function repRatios(a: RunRecord[], b: RunRecord[], f: (r: RunRecord) => number): number[] {
-  const out: number[] = [];
-  for (const ra of a) {
-    const rb = b.find((x) => x.rep === ra.rep);
-    if (rb) out.push(ratio(f(ra), f(rb)));
-  }
-  return out;
-}
-
-/** How busy the rest of the machine was during `runs` (other agents, cron…). */
-function otherCpuLine(runs: RunRecord[]): string {
-  const v = runs.map((r) => r.otherCpuPct).filter(Number.isFinite);
-  if (v.length === 0) return '';
-  return (
-    `CPU used by processes outside the benchmark during these runs (machine busy time − the benchmark's processes): ` +
-    `median ${num(median(v))} %, max ${num(Math.max(...v))} % (100 = one core).`
-  );
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function incompleteMark(rs: RunRecord[]): string {
-  const bad = rs.filter((r) => !r.complete).length;
-  return bad > 0 ? ` ⚠${bad}` : '';
+/** The Colyseus peer's versions for the header, when it ran. */
+function peerVersions(res: BenchResults): string {
+  const v = res.peer?.ok ? res.peer.versions : null;
+  return v ? `; Colyseus peer: @colyseus/core ${v['@colyseus/core']}, @colyseus/ws-transport ${v['@colyseus/ws-transport']} (ws ${v['ws (server side)']}), colyseus.js ${v['colyseus.js']}` : '';
 }
 
 // ---- sections ------------------------------------------------------------------------------
@@ -95,7 +33,7 @@ function header(res: BenchResults): string {
     '| | |',
     '|---|---|',
     `| machine | ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.os} |`,
-    `| software | Node ${m.node}, ws ${m.ws}, TypeScript ${m.typescript}, redis-server ${m.redis} |`,
+    `| software | Node ${m.node}, ws ${m.ws}, TypeScript ${m.typescript}, redis-server ${m.redis}${peerVersions(res)} |`,
     `| commit | \`${m.git.commit}\`${m.git.dirty ? ' (working tree had uncommitted changes)' : ''} — ${m.git.describe} |`,
     `| build | ${m.build}${m.srcChanges && m.srcChanges.length > 0 ? `; uncommitted changes under src/ at start: ${m.srcChanges.join(', ')}` : ''} |`,
     `| reps | ${res.options.reps} per measured configuration; tables show the median over reps |`,
@@ -113,7 +51,7 @@ function header(res: BenchResults): string {
     'ms resolution, so values of 0–2 ms are at the resolution limit); **CPU%** = per core (100 = one',
     'core), averaged over 1 s samples of the whole load run, connect phase included; **RSS** = peak',
     'resident memory; **RSS per player** = (peak − idle RSS of the server\'s processes just before the',
-    'run) / joined players. Ratios are computed within one rep (the two servers measured back to back)',
+    'run) / joined players. Ratios are computed within one rep (the servers measured back to back)',
     'and the median over reps is shown, with the range in brackets.',
   ];
   return lines.join('\n');
@@ -245,112 +183,6 @@ function heavySection(res: BenchResults): string {
     '',
     example ? `Load per run, e.g.: \`${example.loadCommand}\`` : '',
   ].join('\n');
-}
-
-function floorSection(res: BenchResults): string {
-  const all = res.runs.filter((r) => r.sweep === 'floor');
-  if (all.length === 0) return '';
-  const s = res.settings.floor as { ladder: number[]; load: { players: number; questions: number; answerTime: string } };
-  const rooms = res.floorRooms;
-  const lines = ['## 3. Floor: bare `ws` vs the pool', ''];
-  lines.push(
-    `Rooms of ${s.load.players} players plus a host; each room broadcasts about one question per second: 5 s questions at`,
-    'time scale 0.2 (1 s), closed as soon as all 10 answered (answers uniform 0–500 ms after receipt), then',
-    `250 ms reveal and 250 ms leaderboard; ${plural(s.load.questions, 'question')} per room. Floor server: \`scripts/floorServer.ts\``,
-    '(compiled, `--time-scale 0.2 --reveal-ms 250 --leaderboard-ms 250`). Pool: 1 worker, MAX_MATCHES=500,',
-    'MATCH_TIME_SCALE=0.2, REVEAL_MS=LEADERBOARD_MS=1250 (× 0.2 = 250 ms). Fresh server per run. A',
-    `\`question\` message is about ${questionBytes()} bytes, not 300: the load generator's inline quiz (short`,
-    'arithmetic questions) is fixed by scripts/loadtest.ts; both servers get the same messages.',
-    '**Throughput**: answers acknowledged / the load run\'s time, once for the whole run (a lower bound:',
-    'the connect ramp is included) and once for the time after every client was connected (an upper',
-    'bound: answers acked during the ramp are counted too). The ramp comes from GET /workers/stats',
-    `polled once a second. An ideal server would sustain about clients / 0.96 s (the last of 10 answers`,
-    'arrives ≈ 455 ms after the question, then 2 × 250 ms).',
-    '',
-  );
-  const head = ['server', 'clients', 'connect ramp s', 'answers acked / s (whole run)', 'answers acked / s (after ramp)', 'p99 fan-out ms', 'p50 ack ms', 'p99 ack ms', 'p99 fan-out ms after ramp', 'p99 ack ms after ramp', 'server CPU %', 'server RSS MiB', 'RSS / client KiB', 'load generator CPU %', 'other processes CPU %'];
-  const row = (name: string, g: RunRecord[], size: number) => [
-    name,
-    String(size * s.load.players) + incompleteMark(g),
-    num(med(g, (r) => (r.connectRampMs ?? Number.NaN) / 1000), 1),
-    num(med(g, (r) => r.ackedPerSec)),
-    num(med(g, (r) => r.ackedPerSecAfterRamp ?? Number.NaN)),
-    ms(med(g, (r) => r.fanoutP99)),
-    ms(med(g, (r) => r.ackP50)),
-    ms(med(g, (r) => r.ackP99)),
-    ms(med(g, (r) => r.fanoutP99AfterRamp)),
-    ms(med(g, (r) => r.ackP99AfterRamp)),
-    num(med(g, (r) => r.serverCpuAvgPct)),
-    num(med(g, (r) => r.serverRssMaxMiB)),
-    num(med(g, (r) => r.rssPerPlayerKiB ?? Number.NaN), 1),
-    num(med(g, (r) => r.loadgen?.cpuAvgPct ?? Number.NaN)),
-    num(med(g, (r) => r.otherCpuPct)),
-  ];
-  const ratioRow = (pool: RunRecord[], floor: RunRecord[]) => {
-    const rr = (f: (r: RunRecord) => number) => ratioCell(repRatios(pool, floor, f));
-    return [
-      '**pool / floor**',
-      '',
-      rr((r) => r.connectRampMs ?? Number.NaN),
-      rr((r) => r.ackedPerSec),
-      rr((r) => r.ackedPerSecAfterRamp ?? Number.NaN),
-      rr((r) => r.fanoutP99),
-      rr((r) => r.ackP50),
-      rr((r) => r.ackP99),
-      rr((r) => r.fanoutP99AfterRamp),
-      rr((r) => r.ackP99AfterRamp),
-      rr((r) => r.serverCpuAvgPct),
-      rr((r) => r.serverRssMaxMiB),
-      rr((r) => r.rssPerPlayerKiB ?? Number.NaN),
-      '',
-      '',
-    ];
-  };
-
-  const wanted = Math.max(...s.ladder);
-  // Larger sizes that were tried (rep 1 only) and did not complete against both servers.
-  const failedSizes = s.ladder.filter((size) => (rooms === null || size > rooms) && all.some((r) => r.matches === size));
-  for (const size of failedSizes) {
-    const f = group(all, 'floor', 'floor', size);
-    const p = group(all, 'floor', 'pool', size);
-    const why = [...f, ...p]
-      .filter((r) => !r.complete)
-      .map((r) => {
-        const errs = Object.entries(r.errors).filter(([k]) => k.startsWith('connect:') || k.startsWith('upgrade:') || k.startsWith('close:'));
-        return `${r.server}: ${r.error ?? `${r.outcome}, joined ${r.joined}/${r.players}`}${errs.length ? ` (${errs.map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}`;
-      })
-      .join('; ');
-    lines.push(`**${size * s.load.players} clients (${size} rooms) did not complete:** ${why}. One rep of each server at that size:`, '');
-    lines.push(table(head, [row('floor (bare ws)', f, size), row('pool (1 worker)', p, size), ratioRow(p, f)]), '');
-  }
-  if (rooms === null) {
-    lines.push(`**No size completed against both servers** (tried ${s.ladder.map((r) => r * s.load.players).join(', ')} clients); see the notes.`);
-    return lines.join('\n');
-  }
-  if (rooms < wanted) lines.push(`**The largest size that worked against both servers is ${rooms * s.load.players} clients (${rooms} rooms)**, measured ${res.options.reps} times:`, '');
-  const floor = group(all, 'floor', 'floor', rooms);
-  const pool = group(all, 'floor', 'pool', rooms);
-  lines.push(
-    table(head, [row('floor (bare ws)', floor, rooms), row('pool (1 worker)', pool, rooms), ratioRow(pool, floor)]),
-    '',
-    'Server CPU and RSS sum every process of the server (pool: master + worker). A fan-out ratio is',
-    '"–" when the floor\'s p99 is 0 ms (millisecond resolution). ⚠n = n runs did not complete.',
-    '',
-    otherCpuLine(all),
-  );
-  const ex = pool[0] ?? floor[0];
-  if (ex) lines.push('', `Load per run, e.g.: \`${ex.loadCommand}\``);
-  return lines.join('\n');
-}
-
-/** Average size of a `question` message of the load generator's inline quiz (to 10 bytes). */
-function questionBytes(): number {
-  const quiz = generateQuiz(50, 5);
-  const now = Date.now();
-  const sizes = quiz.questions.map(
-    (q, index) => JSON.stringify({ type: 'question', index, total: 12, text: q.text, choices: q.choices, startsAt: now, endsAt: now + 1000 }).length,
-  );
-  return Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length / 10) * 10;
 }
 
 function crashSection(res: BenchResults): string {

@@ -8,6 +8,7 @@ import type { ProcSummary } from '../lib/procSampler';
 import type { SweepName } from './args';
 import type { LogDigest } from './servers';
 import type { MachineInfo } from './machine';
+import type { PeerStatus } from './peer';
 import type { WatchResult } from './watch';
 
 export interface ProcFigures {
@@ -19,7 +20,7 @@ export interface ProcFigures {
 
 export interface RunRecord {
   sweep: SweepName;
-  /** single, pool, pool+redis, floor */
+  /** single, pool, pool+redis, floor, colyseus */
   server: string;
   rep: number;
   matches: number;
@@ -101,8 +102,10 @@ export interface BenchResults {
   runs: RunRecord[];
   crash: CrashKill[];
   logs: ServerLog[];
-  /** Rooms of the floor size that completed against both servers (null: none did). */
+  /** Rooms of the floor size that completed against the floor server and the pool (null: none did). */
   floorRooms: number | null;
+  /** The Colyseus peer of the floor sweep (null: the floor sweep did not run). */
+  peer: PeerStatus | null;
   notes: string[];
   totalMs: number;
 }

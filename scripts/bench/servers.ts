@@ -1,6 +1,7 @@
 /**
  * Starts and stops what the benchmark measures, each on a free loopback port: the
- * single-process match server, the pool master, the bare-`ws` floor server and redis-server.
+ * single-process match server, the pool master, the bare-`ws` floor server and redis-server
+ * (the Colyseus peer's own start is in peer.ts, on the helpers exported here).
  * Every server's output goes to a log file under <out>/logs; on stop the file is scanned for
  * warnings and errors so the report can point at them.
  */
@@ -15,7 +16,7 @@ import { freePort } from '../lib/ports';
 import { ROOT } from '../lib/repoRoot';
 import { type Child, children } from './children';
 
-export type ServerKind = 'single' | 'pool' | 'floor';
+export type ServerKind = 'single' | 'pool' | 'floor' | 'colyseus';
 
 export interface LogDigest {
   file: string;
@@ -36,6 +37,8 @@ export interface Server {
   child: Child;
   env: Record<string, string>;
   logFile: string;
+  /** The load driver for this server, relative to the repository (default scripts/loadtest.ts). */
+  driver?: string;
 }
 
 export interface Redis {
@@ -60,18 +63,17 @@ export function ensureBuilt(): string {
 }
 
 /**
- * The floor server compiled once to plain JavaScript (typescript's transpileModule), so it
- * runs on bare `node` like dist/ does and carries no ts-node compiler in its memory.
- * NODE_PATH lets it find `ws` from outside the repository.
+ * A TypeScript server compiled once to plain JavaScript (typescript's transpileModule) under
+ * <out>/.build, so it runs on bare `node` like dist/ does and carries no ts-node compiler in
+ * its memory. It finds its packages through NODE_PATH (see startScriptServer).
  */
-function floorScript(outDir: string): string {
-  const file = path.join(outDir, '.build', 'floorServer.js');
+export function compileScript(source: string, outDir: string, name = path.basename(source, '.ts')): string {
+  const file = path.join(outDir, '.build', `${name}.js`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof import('typescript');
-  const source = readFileSync(path.join(ROOT, 'scripts', 'floorServer.ts'), 'utf8');
-  const out = ts.transpileModule(source, {
+  const out = ts.transpileModule(readFileSync(source, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    fileName: 'floorServer.ts',
+    fileName: path.basename(source),
   });
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, out.outputText);
@@ -116,6 +118,12 @@ export interface StartOptions {
   /** Environment on top of the benchmark's base (LOG_LEVEL=warn, HOST=127.0.0.1…). */
   env?: Record<string, string>;
   label?: string;
+  /** Listen on this port (default: a free one); for a server that must know its own URL. */
+  port?: number;
+  /** Names its log file (default: the kind). */
+  logName?: string;
+  /** Called once the process is spawned, before it is healthy (e.g. to read its output from the first line). */
+  onSpawn?: (child: Child) => void;
 }
 
 /** Settings every benchmarked match server gets unless a sweep overrides them. */
@@ -125,6 +133,9 @@ const BASE_ENV: Record<string, string> = {
   LOG_PRETTY: 'false',
   // A finished match frees its slot after 250 ms instead of 60 s, so back-to-back runs fit.
   FINISH_GRACE_MS: '250',
+  // The floor server and the Colyseus peer open each question at once: so does the match
+  // service here, or its questions would come 3 s later and the workloads would differ.
+  QUESTION_INTRO_MS: '0',
   // Thousands of benchmark clients all come from 127.0.0.1: the per-address limits, sized for
   // a classroom behind one NAT, would measure themselves instead of the server.
   MAX_CONNECTIONS_PER_IP: '100000',
@@ -134,13 +145,14 @@ const BASE_ENV: Record<string, string> = {
 
 /** Starts `node dist/matchServer.js` (single) or `node dist/matchServerMaster.js` (pool). */
 export async function startMatchServer(kind: 'single' | 'pool', o: StartOptions): Promise<Server> {
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const env = { ...BASE_ENV, ...o.env, MATCH_PORT: String(port) };
   const entry = kind === 'single' ? 'dist/matchServer.js' : 'dist/matchServerMaster.js';
   // The parent's own settings (a developer's MAX_WORKERS…) must not leak into a measurement.
-  const child = children.spawn(kind, process.execPath, [entry], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
-  const log = logStream(o.outDir, kind);
+  const child = children.spawn(o.logName ?? kind, process.execPath, [entry], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  const log = logStream(o.outDir, o.logName ?? kind);
   log.attach(child);
+  o.onSpawn?.(child);
   const url = `http://127.0.0.1:${port}`;
   const server: Server = { kind, label: o.label ?? kind, url, port, child, env, logFile: log.file };
   try {
@@ -152,16 +164,17 @@ export async function startMatchServer(kind: 'single' | 'pool', o: StartOptions)
   return server;
 }
 
-/** Starts the floor server (scripts/floorServer.ts, compiled) with the given flags. */
-export async function startFloorServer(flags: string[], o: StartOptions): Promise<Server> {
+/**
+ * Starts a compiled script server (`compileScript`) that takes `--port N --quiet` and answers
+ * GET /health, with `nodePath` as the only place it finds packages.
+ */
+export async function startScriptServer(kind: ServerKind, script: string, flags: string[], nodePath: string, o: StartOptions): Promise<Server> {
   const port = await freePort();
-  const script = floorScript(o.outDir);
-  const args = [script, '--port', String(port), '--quiet', ...flags];
-  const child = children.spawn('floor', process.execPath, args, {
+  const child = children.spawn(kind, process.execPath, [script, '--port', String(port), '--quiet', ...flags], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_PATH: path.join(ROOT, 'node_modules') },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_PATH: nodePath },
   });
-  const log = logStream(o.outDir, 'floor');
+  const log = logStream(o.outDir, kind);
   log.attach(child);
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -170,7 +183,13 @@ export async function startFloorServer(flags: string[], o: StartOptions): Promis
     await children.stop(child);
     throw err;
   }
-  return { kind: 'floor', label: o.label ?? 'floor', url, port, child, env: { FLAGS: flags.join(' ') }, logFile: log.file };
+  return { kind, label: o.label ?? kind, url, port, child, env: { FLAGS: flags.join(' ') }, logFile: log.file };
+}
+
+/** Starts the floor server (scripts/floorServer.ts, compiled) with the given flags. */
+export function startFloorServer(flags: string[], o: StartOptions): Promise<Server> {
+  const script = compileScript(path.join(ROOT, 'scripts', 'floorServer.ts'), o.outDir);
+  return startScriptServer('floor', script, flags, path.join(ROOT, 'node_modules'), o);
 }
 
 /** Ends a server and its workers (SIGTERM, then SIGKILL) and digests its log. */

@@ -1,15 +1,17 @@
 /**
  * The three sweeps that drive servers with the load generator: seed (single process vs pool
  * on the seed's small table), heavy (many players on one worker, memory and Redis store) and
- * floor (the bare-`ws` floor server vs the pool on the same 1-question-per-second pattern).
- * Each measured run is one spawn of scripts/loadtest.ts; see `measure`.
+ * floor (the bare-`ws` floor server, the Colyseus peer and the pool on the same
+ * 1-question-per-second pattern). Each measured run is one spawn of scripts/loadtest.ts (of
+ * the peer's own driver for the peer); see `measure`.
  */
 import { fetchWorkerStats } from '../lib/matchServiceApi';
 import { ProcSampler } from '../lib/procSampler';
 import type { BenchOptions, SweepName } from './args';
 import { descendants } from '../lib/processTree';
 import { children } from './children';
-import { type LoadRequest, loadCommand, runLoad } from './loadgen';
+import { type LoadRequest, runLoad } from './loadgen';
+import { ensurePeer, startColyseusServer } from './peer';
 import { CpuWindow } from './cpuWindow';
 import { ServerWatch } from './watch';
 import { type BenchResults, type RunRecord, toRecord } from './results';
@@ -75,12 +77,18 @@ export const FLOOR = {
   floorFlags: ['--time-scale', '0.2', '--reveal-ms', '250', '--leaderboard-ms', '250', '--finish-grace-ms', '1000'],
 };
 
-export function sweepSettings(quick: boolean): Record<Exclude<SweepName, 'crash'>, Record<string, unknown>> {
-  const mode = quick ? 'quick' : 'full';
+/** The floor sweep's sizes and load: the ladder, or exactly `--floor-clients`. */
+function floorPlan(opts: Pick<BenchOptions, 'quick' | 'floorClients'>): (typeof FLOOR)['full'] {
+  const s = opts.quick ? FLOOR.quick : FLOOR.full;
+  return opts.floorClients === null ? s : { ...s, ladder: [opts.floorClients / s.load.players] };
+}
+
+export function sweepSettings(opts: Pick<BenchOptions, 'quick' | 'floorClients'>): Record<Exclude<SweepName, 'crash'>, Record<string, unknown>> {
+  const mode = opts.quick ? 'quick' : 'full';
   return {
     seed: { ...SEED[mode], env: SEED.env, poolEnv: SEED.poolEnv },
     heavy: { ...HEAVY[mode], env: { ...HEAVY.env, ...HEAVY[mode].env }, ackThresholdMs: HEAVY.ackThresholdMs },
-    floor: { ...FLOOR[mode], poolEnv: FLOOR.poolEnv, floorFlags: FLOOR.floorFlags },
+    floor: { ...floorPlan(opts), poolEnv: FLOOR.poolEnv, floorFlags: FLOOR.floorFlags },
   };
 }
 
@@ -133,7 +141,7 @@ async function measure(
   const mainPid = server.child.id.pid;
   const cpu = new CpuWindow(mainPid, () => descendants(mainPid).map((d) => d.pid), redis ? [redis.child.id.pid] : []);
   const watch = new ServerWatch(server, matches * load.players);
-  const res = await runLoad({ ...load, matches, url: server.url, masterPid: mainPid });
+  const res = await runLoad({ ...load, matches, url: server.url, masterPid: mainPid, ...(server.driver ? { driver: server.driver } : {}) });
   const watched = watch.stop();
   const cpuUse = cpu.close();
   children.noteFamily(server.child);
@@ -145,7 +153,7 @@ async function measure(
       matches,
       playersPerMatch: load.players,
       serverEnv: server.env,
-      loadCommand: loadCommand(res.args),
+      loadCommand: res.command,
       mainPid: server.child.id.pid,
       idleRssMiB: idle,
       wallMs: res.wallMs,
@@ -224,19 +232,33 @@ export async function heavySweep(ctx: SweepContext): Promise<void> {
 }
 
 /**
- * Floor: the floor server and the pool on the same pattern. The largest size of the ladder
- * where both connected every client is measured `reps` times; failed sizes are noted.
+ * Floor: the floor server, the Colyseus peer (when its dependencies could be installed) and the
+ * pool on the same pattern, one after the other for each size and rep. The largest size of the
+ * ladder where the floor server and the pool connected every client is measured `reps` times;
+ * failed sizes are noted. The peer does not move the ladder: an incomplete peer run is shown
+ * as such beside the other two.
  */
 export async function floorSweep(ctx: SweepContext): Promise<void> {
-  const s = ctx.opts.quick ? FLOOR.quick : FLOOR.full;
-  const kinds = ['floor', 'pool'] as const;
-  const runOne = async (kind: (typeof kinds)[number], rep: number, rooms: number): Promise<RunRecord> => {
+  const s = floorPlan(ctx.opts);
+  const peer = await ensurePeer(ctx.progress);
+  ctx.results.peer = peer;
+  if (!peer.ok) {
+    ctx.results.notes.push(`floor: Colyseus peer skipped: ${peer.install}.`);
+    ctx.progress(`colyseus peer skipped: ${peer.install}`);
+  }
+  type Kind = 'floor' | 'colyseus' | 'pool';
+  const kinds: Kind[] = peer.ok ? ['floor', 'colyseus', 'pool'] : ['floor', 'pool'];
+  const start = (kind: Kind): Promise<Server> => {
+    const o = { outDir: ctx.opts.outDir };
+    if (kind === 'floor') return startFloorServer(FLOOR.floorFlags, o);
+    if (kind === 'colyseus') return startColyseusServer(FLOOR.floorFlags, o);
+    // Room for every match of the largest size measured (one worker holds them all).
+    return startMatchServer('pool', { ...o, env: { ...FLOOR.poolEnv, MAX_MATCHES: String(Math.max(Number(FLOOR.poolEnv.MAX_MATCHES), ...s.ladder)) } });
+  };
+  const runOne = async (kind: Kind, rep: number, rooms: number): Promise<RunRecord> => {
     let server: Server | null = null;
     try {
-      server =
-        kind === 'floor'
-          ? await startFloorServer(FLOOR.floorFlags, { outDir: ctx.opts.outDir })
-          : await startMatchServer('pool', { outDir: ctx.opts.outDir, env: FLOOR.poolEnv });
+      server = await start(kind);
       return await measure(ctx, server, 'floor', rep, rooms, s.load);
     } finally {
       await stopAll(ctx, 'floor', [server], [`${kind} ${rooms}×${s.load.players} (rep ${rep})`]);
@@ -248,17 +270,18 @@ export async function floorSweep(ctx: SweepContext): Promise<void> {
     const first = [];
     for (const kind of kinds) first.push(await runOne(kind, 1, rooms));
     const failed = first.filter((r) => !r.complete);
-    if (failed.length > 0) {
-      const why = failed.map((r) => `${r.server}: ${r.error ?? r.outcome}, joined ${r.joined}/${r.players}`).join('; ');
-      ctx.results.notes.push(`floor: ${rooms * s.load.players} clients did not complete (${why}); trying a smaller size.`);
+    const why = (rs: RunRecord[]) => rs.map((r) => `${r.server}: ${r.error ?? r.outcome}, joined ${r.joined}/${r.players}`).join('; ');
+    if (failed.some((r) => r.server !== 'colyseus')) {
+      ctx.results.notes.push(`floor: ${rooms * s.load.players} clients did not complete (${why(failed)}); trying a smaller size.`);
       continue;
     }
+    if (failed.length > 0) ctx.results.notes.push(`floor: the Colyseus peer did not complete ${rooms * s.load.players} clients (${why(failed)}).`);
     ctx.results.floorRooms = rooms;
     for (let rep = 2; rep <= ctx.opts.reps && !ctx.aborted(); rep++) {
-      // Alternate the order between reps, as in the seed sweep.
+      // Alternate the order between reps, as in the seed sweep (the peer stays in the middle).
       for (const kind of rep % 2 === 1 ? kinds : [...kinds].reverse()) await runOne(kind, rep, rooms);
     }
     return;
   }
-  ctx.results.notes.push('floor: no size of the ladder completed against both servers.');
+  ctx.results.notes.push('floor: no size of the ladder completed against both the floor server and the pool.');
 }

@@ -8,12 +8,30 @@ import { performance } from 'node:perf_hooks';
 import type { ClientMessage, ClientState } from '../../src/protocol/messages';
 import type { MessageOf } from './matchSocket';
 import type { LoadStats } from './stats';
+import { randomInt } from './util';
 
 export interface AnswerPolicy {
   /** Delay (ms) between receiving question `index` and answering it; 0 answers on receipt. */
   delayMs(index: number): number;
   /** The choice for question `index` offering `choices` options. */
   choose(index: number, choices: number): { choice: number; intendedCorrect: boolean };
+}
+
+/**
+ * Answers after `delayMs()`, right with probability `correctRatio` when the answer key is
+ * known (an inline quiz), at random otherwise.
+ */
+export function keyedPolicy(key: readonly number[] | null, correctRatio: number, delayMs: () => number): AnswerPolicy {
+  return {
+    delayMs: () => delayMs(),
+    choose: (index, choices) => {
+      const correct = key?.[index];
+      if (correct === undefined || choices < 2) return { choice: randomInt(Math.max(choices, 1)), intendedCorrect: false };
+      if (Math.random() < correctRatio) return { choice: correct, intendedCorrect: true };
+      const wrong = randomInt(choices - 1);
+      return { choice: wrong >= correct ? wrong + 1 : wrong, intendedCorrect: false };
+    },
+  };
 }
 
 interface PendingAnswer {

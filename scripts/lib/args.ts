@@ -53,7 +53,38 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+type OptionSpecs = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+/**
+ * node:util's parseArgs as every script here uses it: strict, no positionals, `--help`/`-h`
+ * added; its errors become UsageError. Null for --help.
+ */
+export function parseStrict<const O extends OptionSpecs>(argv: string[], options: O) {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { ...options, help: { type: 'boolean', short: 'h' } } as O & { help: { type: 'boolean'; short: 'h' } },
+    });
+    // Read through a plain record: inside this generic function the parsed type is not resolved yet.
+    return (values as Record<string, unknown>).help ? null : values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `--only LIST`, repeatable or comma-separated: names from `allowed`, in `allowed`'s order (all of them when none is given). */
+export function onlyList<N extends string>(raw: string[] | undefined, allowed: readonly N[], what: string): N[] {
+  const names = (raw ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(allowed as readonly string[]).includes(name)) throw new UsageError(`--only: unknown ${what} ${JSON.stringify(name)} (use ${allowed.join(', ')}).`);
+  }
+  return names.length === 0 ? [...allowed] : allowed.filter((a) => names.includes(a));
+}
+
+/** An integer option within min..max (default `def` when absent); throws UsageError. */
+export function intOption(name: string, raw: string | undefined, def: number, min: number, max: number): number {
   if (raw === undefined) return def;
   if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be an integer (got ${JSON.stringify(raw)}).`);
   const v = Number(raw);
@@ -76,33 +107,22 @@ function pidList(raw: string): number[] {
 
 /** Parses argv (without node and script). Throws UsageError; returns null for --help. */
 export function parseLoadArgs(argv: string[]): LoadOptions | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        url: { type: 'string' },
-        matches: { type: 'string' },
-        players: { type: 'string' },
-        quiz: { type: 'string' },
-        questions: { type: 'string' },
-        'question-time': { type: 'string' },
-        'answer-time': { type: 'string' },
-        'correct-ratio': { type: 'string' },
-        duration: { type: 'string' },
-        'connect-concurrency': { type: 'string' },
-        pids: { type: 'string' },
-        'master-pid': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return null;
+  const values = parseStrict(argv, {
+    url: { type: 'string' },
+    matches: { type: 'string' },
+    players: { type: 'string' },
+    quiz: { type: 'string' },
+    questions: { type: 'string' },
+    'question-time': { type: 'string' },
+    'answer-time': { type: 'string' },
+    'correct-ratio': { type: 'string' },
+    duration: { type: 'string' },
+    'connect-concurrency': { type: 'string' },
+    pids: { type: 'string' },
+    'master-pid': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (!values) return null;
 
   let base;
   try {
@@ -133,17 +153,17 @@ export function parseLoadArgs(argv: string[]): LoadOptions | null {
   return {
     url: base.http,
     wsUrl: base.ws,
-    matches: int('matches', values.matches, 3, 1, 10_000),
-    players: int('players', values.players, 5, 1, 10_000),
+    matches: intOption('matches', values.matches, 3, 1, 10_000),
+    players: intOption('players', values.players, 5, 1, 10_000),
     quizId,
-    questions: int('questions', values.questions, 5, 1, 100),
-    questionTimeSec: int('question-time', values['question-time'], 5, 5, 240),
+    questions: intOption('questions', values.questions, 5, 1, 100),
+    questionTimeSec: intOption('question-time', values['question-time'], 5, 5, 240),
     answerTime,
     correctRatio,
-    durationSec: int('duration', values.duration, 60, 1, 24 * 3600),
-    connectConcurrency: int('connect-concurrency', values['connect-concurrency'], 50, 1, 10_000),
+    durationSec: intOption('duration', values.duration, 60, 1, 24 * 3600),
+    connectConcurrency: intOption('connect-concurrency', values['connect-concurrency'], 50, 1, 10_000),
     json: values.json ?? false,
     pids: values.pids === undefined ? null : pidList(values.pids),
-    masterPid: values['master-pid'] === undefined ? null : int('master-pid', values['master-pid'], 0, 1, 2 ** 31),
+    masterPid: values['master-pid'] === undefined ? null : intOption('master-pid', values['master-pid'], 0, 1, 2 ** 31),
   };
 }

@@ -30,6 +30,12 @@ export class LatencyHistogram {
     this.h.record(Math.max(1, Math.round(ms * US_PER_MS)));
   }
 
+  /** Adds every value `other` recorded (to pool runs into one distribution). */
+  add(other: LatencyHistogram): void {
+    this.h.add(other.h);
+    this.negatives += other.negatives;
+  }
+
   get count(): number {
     return this.h.count;
   }

@@ -37,6 +37,12 @@ export interface ClientEvents {
 export interface MatchClientOptions {
   /** Full ws:// URL of the match, e.g. ws://127.0.0.1:3001/ws/matches/ABC234. */
   url: string;
+  /**
+   * The same match through other hosts (several hosts: any host reaches any match). An
+   * attempt that got no upgrade answer at all (refused, reset, timed out: that host is gone)
+   * moves the client to the next address, round robin; it stays there while it answers.
+   */
+  alternateUrls?: string[];
   hello: Hello;
   role: 'player' | 'host';
   /** Where the client's figures go (default: a stats of its own). */
@@ -75,6 +81,9 @@ export class MatchClient {
   readonly name: string;
 
   private hello: Hello;
+  /** `url`, then `alternateUrls`; `urlIndex` is the one the next attempt uses. */
+  private readonly urls: string[];
+  private urlIndex = 0;
   private socket: Socket | null = null;
   private stopping = false;
   private readonly abort = new AbortController();
@@ -87,6 +96,7 @@ export class MatchClient {
 
   constructor(readonly o: MatchClientOptions) {
     this.hello = o.hello;
+    this.urls = [o.url, ...(o.alternateUrls ?? [])];
     this.name = o.hello.type === 'join' ? o.hello.name : o.role;
     this.stats = o.stats ?? new LoadStats();
     this.retry = o.retry ?? LOAD_RETRY;
@@ -105,6 +115,7 @@ export class MatchClient {
       const failure = await this.attempt();
       if (failure === null) return true;
       if (!this.retry.retryable(failure) || this.stopping || attempt === attempts) break;
+      if (failure.kind === 'network') this.urlIndex = (this.urlIndex + 1) % this.urls.length;
       const retryAfter = failure.kind === 'upgrade' ? failure.retryAfterMs : undefined;
       await sleep(Math.min(retryAfter ?? this.retry.backoffMs(attempt), MAX_BACKOFF_MS));
     }
@@ -117,6 +128,11 @@ export class MatchClient {
     if (this.o.role === 'player' && this.token === null) this.stats.playersFailed++;
     this.end('connect failed');
     return false;
+  }
+
+  /** The address the client uses now (see `alternateUrls`). */
+  get currentUrl(): string {
+    return this.urls[this.urlIndex]!;
   }
 
   /** `connect()` for a test: throws unless the client got its `welcome`. */
@@ -168,7 +184,7 @@ export class MatchClient {
     };
     let socket: Socket;
     try {
-      socket = await MatchSocket.connect(this.o.url, {
+      socket = await MatchSocket.connect(this.urls[this.urlIndex]!, {
         handshakeTimeoutMs: timeoutMs,
         keepMessages: false,
         observer: this.stats,

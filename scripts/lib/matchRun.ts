@@ -4,11 +4,11 @@
  * of these side by side; a benchmark script can reuse it directly.
  */
 import { HttpFailure, expectStatus, requestJson } from './http';
-import type { AnswerPolicy } from './answerer';
+import { type AnswerPolicy, keyedPolicy } from './answerer';
 import { type ClientEvents, MatchClient } from './matchClient';
+import type { RetryPolicy } from './retryPolicy';
 import type { LoadStats } from './stats';
 import type { Semaphore } from './util';
-import { randomInt } from './util';
 import { type CreatedMatch, type InlineQuiz, isCreatedMatch } from './wire';
 
 export interface MatchRunOptions {
@@ -28,6 +28,12 @@ export interface MatchRunOptions {
   onDone?: (run: MatchRun) => void;
   /** Every `welcome` a player receives (see ClientEvents.welcome), e.g. to time resumes. */
   onPlayerWelcome?: NonNullable<ClientEvents['welcome']>;
+  /** A player's first connect begins now (it holds a slot of the limiter), e.g. to time it. */
+  onPlayerConnecting?: (client: MatchClient) => void;
+  /** How hard every client of the match retries (default: the client's, LOAD_RETRY). */
+  retry?: RetryPolicy;
+  /** The same service through other hosts: each client's `alternateUrls` (ws origins). */
+  alternateWsBases?: string[];
 }
 
 export class MatchRun {
@@ -63,6 +69,10 @@ export class MatchRun {
     const url = `${this.o.wsBase}${created.wsPath}`;
     const timeout = this.o.connectTimeoutMs ?? 10_000;
     const stats = this.o.stats;
+    const shared = {
+      ...(this.o.retry ? { retry: this.o.retry } : {}),
+      ...(this.o.alternateWsBases ? { alternateUrls: this.o.alternateWsBases.map((b) => `${b}${created.wsPath}`) } : {}),
+    };
 
     this.host = new MatchClient({
       url,
@@ -70,6 +80,7 @@ export class MatchRun {
       role: 'host',
       stats,
       connectTimeoutMs: timeout,
+      ...shared,
       events: { done: () => this.clientDone(), finished: () => this.markFinished() },
     });
     this.liveClients++;
@@ -83,6 +94,7 @@ export class MatchRun {
           stats,
           answer: policy,
           connectTimeoutMs: timeout,
+          ...shared,
           events: {
             ...(this.o.onPlayerWelcome ? { welcome: this.o.onPlayerWelcome } : {}),
             question: (_c, q, wall) => this.onQuestion(q.index, wall),
@@ -110,6 +122,7 @@ export class MatchRun {
     for (const p of this.players) {
       tasks.push(
         limiter.run(async () => {
+          this.o.onPlayerConnecting?.(p);
           await p.connect();
           this.settledPlayers++;
           this.maybeStart();
@@ -132,17 +145,7 @@ export class MatchRun {
 
   private policy(): AnswerPolicy {
     const { quiz, correctRatio, answerDelayMs } = this.o;
-    const key = 'inline' in quiz ? quiz.inline.questions.map((q) => q.correct) : null;
-    return {
-      delayMs: () => answerDelayMs(),
-      choose: (index, choices) => {
-        const correct = key?.[index];
-        if (correct === undefined || choices < 2) return { choice: randomInt(Math.max(choices, 1)), intendedCorrect: false };
-        if (Math.random() < correctRatio) return { choice: correct, intendedCorrect: true };
-        const wrong = randomInt(choices - 1);
-        return { choice: wrong >= correct ? wrong + 1 : wrong, intendedCorrect: false };
-      },
-    };
+    return keyedPolicy('inline' in quiz ? quiz.inline.questions.map((q) => q.correct) : null, correctRatio, answerDelayMs);
   }
 
   private maybeStart(): void {

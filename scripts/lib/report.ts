@@ -1,8 +1,9 @@
 /** The load run's summary: one shape for the JSON output and the human-readable table. */
+import type { LoadOptions } from './args';
 import type { HistogramSummary } from './histogram';
 import type { ProcSummary } from './procSampler';
 import type { Capacity } from './matchServiceApi';
-import type { LatencyKey } from './stats';
+import type { LatencyKey, LoadStats } from './stats';
 import { formatBytes } from './util';
 
 /**
@@ -43,6 +44,39 @@ export interface LoadSummary {
   /** The matches it created, once it ended them: null when it created none. */
   cleanup: { ended: number; alreadyOver: number; failed: string[] } | null;
   processes: ProcSummary[];
+}
+
+/** The run's options as the summary records them. */
+export function configOf(o: LoadOptions): LoadSummary['config'] {
+  return {
+    matches: o.matches,
+    players: o.players,
+    quiz: o.quizId ?? 'inline',
+    questions: o.quizId === null ? o.questions : null,
+    questionTimeSec: o.quizId === null ? o.questionTimeSec : null,
+    answerTime: o.answerTime.spec,
+    correctRatio: o.correctRatio,
+    durationSec: o.durationSec,
+    connectConcurrency: o.connectConcurrency,
+  };
+}
+
+/** What the clients measured, as the summary records it. */
+export function measured(s: LoadStats): Pick<LoadSummary, 'answers' | 'questionsReceived' | 'messages' | 'latency' | 'errors'> {
+  return {
+    answers: {
+      sent: s.answersSent,
+      acked: s.answersAcked,
+      intendedCorrect: s.answersIntendedCorrect,
+      rejected: s.answersRejected,
+      resent: s.answersResent,
+      missed: s.answersMissed,
+    },
+    questionsReceived: s.questionsReceived,
+    messages: { in: s.messagesIn, out: s.messagesOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut },
+    latency: s.latencies(),
+    errors: s.errorsByCode(),
+  };
 }
 
 function pad(s: string | number, n: number, left = false): string {

@@ -1,4 +1,6 @@
 /** Small helpers shared by the load tools. */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Limits how many async tasks run at once; waiters are served in FIFO order. */
 export class Semaphore {
@@ -56,4 +58,14 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Resolves true once `cond()` holds (polled every `stepMs`), or false after `timeoutMs`. */
+export async function waitUntil(cond: () => boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) return false;
+    await sleep(stepMs);
+  }
+  return true;
 }

@@ -9,7 +9,8 @@
  * together and both sides of a channel speak in the domain types.
  */
 import { z } from 'zod';
-import type { MatchSettings, MatchSnapshot, MatchTiming } from '../quiz/engine';
+import { PHONE_VIEWS, QUESTION_KINDS } from '../protocol/messages';
+import type { AnswerAppend, MatchSettings, MatchSnapshot, MatchTiming } from '../quiz/engine';
 import { quizSchema } from '../quiz/quizzes';
 import type { MatchResults } from '../store/store';
 
@@ -21,6 +22,8 @@ export const matchSettingsSchema: z.ZodType<MatchSettings> = z.looseObject({
   lateJoin: z.boolean(),
   maxPlayers: int.min(1),
   hostName: z.string().optional(),
+  phoneView: z.enum(PHONE_VIEWS).optional(),
+  playerListMax: int.min(1).optional(),
 });
 
 const timingSchema: z.ZodType<MatchTiming> = z.looseObject({
@@ -30,6 +33,7 @@ const timingSchema: z.ZodType<MatchTiming> = z.looseObject({
   reconnectGraceMs: finite,
   finishGraceMs: finite,
   lobbyIdleMs: finite,
+  introMs: finite.optional(),
 });
 
 const playerRecordSchema = z.looseObject({
@@ -54,7 +58,7 @@ const stateShape = z.looseObject({
   hostToken: z.string(),
   createdAt: finite,
   revision: int,
-  phase: z.enum(['lobby', 'question', 'reveal', 'leaderboard', 'finished', 'closed']),
+  phase: z.enum(['lobby', 'intro', 'question', 'reveal', 'leaderboard', 'finished', 'closed']),
   questionIndex: int,
   questionStartsAt: nullableNumber,
   phaseEndsAt: nullableNumber,
@@ -65,6 +69,14 @@ const stateShape = z.looseObject({
   idleSince: nullableNumber,
   nextJoinOrder: int,
   closedReason: z.string().nullable(),
+  history: z.array(z.array(z.tuple([z.string(), int, finite, finite]))).optional(),
+});
+
+export const answerAppendSchema: z.ZodType<AnswerAppend> = z.object({
+  revision: int,
+  questionIndex: int,
+  answers: z.record(z.string(), answerRecordSchema),
+  players: z.array(playerRecordSchema).optional(),
 });
 
 export const matchSnapshotSchema: z.ZodType<MatchSnapshot> = stateShape.extend({ quiz: quizSchema });
@@ -75,6 +87,18 @@ export const matchResultsSchema: z.ZodType<MatchResults> = z.object({
   questionCount: int,
   finishedAt: finite,
   standings: z.array(z.object({ playerId: z.string(), name: z.string(), score: finite, rank: int })),
+  questions: z
+    .array(
+      z.object({
+        index: int,
+        text: z.string(),
+        kind: z.enum(QUESTION_KINDS),
+        choices: z.array(z.string()),
+        correct: int.nullable(),
+        answers: z.array(z.object({ playerId: z.string(), choice: int, points: finite, ms: finite })),
+      }),
+    )
+    .optional(),
 });
 
 /** What a worker says about a match it hosts (MatchHost.info). */

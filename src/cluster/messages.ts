@@ -14,9 +14,18 @@ export const masterRequestSchema = z.discriminatedUnion('type', [
   // requestId: the POST's X-Request-Id, put on the worker's log lines for the match.
   z.object({ type: z.literal('createMatch'), reqId, matchId: matchIdSchema, quiz: quizSchema, settings: matchSettingsSchema, requestId: z.string().max(200).optional() }),
   /** Carries the snapshot `claim` returned, so the worker need not read it back from the store. */
-  z.object({ type: z.literal('restoreMatch'), reqId, matchId: matchIdSchema, epoch: z.number().int().min(1), snapshot: matchSnapshotSchema }),
+  z.object({
+    type: z.literal('restoreMatch'),
+    reqId,
+    matchId: matchIdSchema,
+    epoch: z.number().int().min(1),
+    snapshot: matchSnapshotSchema,
+    sinceWriteMs: z.number().int().min(0).max(7 * 24 * 3600_000).optional(),
+  }),
   z.object({ type: z.literal('matchInfo'), reqId, matchId: matchIdSchema }),
   z.object({ type: z.literal('metrics'), reqId }),
+  /** Let the match go to another host (hosting/matchHost.ts `releaseMatch`); `timeoutMs` bounds the wait for the store. */
+  z.object({ type: z.literal('releaseMatch'), reqId, matchId: matchIdSchema, timeoutMs: z.number().int().min(1).max(60_000) }),
 ]);
 export type MasterRequest = z.infer<typeof masterRequestSchema>;
 export type MasterRequestType = MasterRequest['type'];
@@ -37,6 +46,7 @@ export const masterReplySchemas = {
   restoreMatch: z.null(),
   matchInfo: matchInfoSchema.nullable(),
   metrics: z.array(metricJsonSchema),
+  releaseMatch: z.object({ epoch: z.number().int().min(1) }).nullable(),
 } satisfies Record<MasterRequestType, z.ZodType>;
 export type MasterReply<K extends MasterRequestType> = z.infer<(typeof masterReplySchemas)[K]>;
 
@@ -75,7 +85,7 @@ export const workerToMasterSchema = z.union([
   z.object({ type: z.literal('ready') }),
   /** Proof of life; `players` is what /workers/stats shows (the master keeps its own match list). */
   z.object({ type: z.literal('heartbeat'), players: z.number().int().min(0) }),
-  z.object({ type: z.literal('matchGone'), matchId: matchIdSchema, reason: z.enum(['over', 'fenced', 'shutdown']) }),
+  z.object({ type: z.literal('matchGone'), matchId: matchIdSchema, reason: z.enum(['over', 'fenced', 'shutdown', 'moved']) }),
   /** Counted sockets handed to this worker that closed since the last report, one address per socket. */
   z.object({ type: z.literal('connectionsClosed'), addrs: z.array(z.string().max(100)).min(1).max(10_000) }),
   replySchema,

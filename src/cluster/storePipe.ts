@@ -13,12 +13,12 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import type { Logger } from '../log';
-import type { MatchSnapshot } from '../quiz/engine';
+import type { AnswerAppend, MatchSnapshot } from '../quiz/engine';
 import type { MemoryMatchStore } from '../store/memoryStore';
-import { type MatchHostStore, type MatchResults, type MatchState, StoreFencedError, StoreUnavailableError, stateOf } from '../store/store';
+import { type MatchHostStore, type MatchResults, type MatchState, StoreFencedError, StoreUnavailableError, stateToWrite } from '../store/store';
 import { IpcError, IpcRequester, replyTo } from './ipc';
 import { JsonLines } from './jsonLines';
-import { matchIdSchema, matchResultsSchema, matchSnapshotSchema } from './matchSchemas';
+import { answerAppendSchema, matchIdSchema, matchResultsSchema, matchSnapshotSchema } from './matchSchemas';
 import { replySchema } from './messages';
 
 /** fds 0-2 are stdio and 3 is the cluster IPC channel. */
@@ -41,7 +41,9 @@ export const storeCallSchema = z.discriminatedUnion('op', [
    * (`bench --quick`, floor pool, 3 reps each in one sitting): server CPU 45–58 % instead of
    * 41–42 %, RSS per player 215–222 KiB instead of 177–184.
    */
-  z.object({ op: z.literal('saveState'), matchId: matchIdSchema, epoch, state: opaqueState }),
+  z.object({ op: z.literal('saveState'), matchId: matchIdSchema, epoch, state: opaqueState, historyFrom: z.number().int().min(0).optional() }),
+  /** Answers only: small and constant in size, so parsed in full. */
+  z.object({ op: z.literal('appendAnswers'), matchId: matchIdSchema, epoch, append: answerAppendSchema }),
   z.object({ op: z.literal('saveResults'), results: matchResultsSchema }),
   z.object({ op: z.literal('remove'), matchId: matchIdSchema, epoch }),
 ]);
@@ -51,6 +53,7 @@ export type StoreCall = z.infer<typeof storeCallSchema>;
 export const storeCallResults = {
   create: epoch,
   saveState: z.null(),
+  appendAnswers: z.null(),
   saveResults: z.null(),
   remove: z.null(),
 } satisfies Record<StoreCall['op'], z.ZodType>;
@@ -58,7 +61,7 @@ export const storeCallResults = {
 const storeRequestSchema = z.object({ type: z.literal('store'), reqId: z.number().int().min(1), call: storeCallSchema });
 
 /** What the master's side runs calls on: the host-side methods of its memory store. */
-export type PipedStoreBackend = Pick<MemoryMatchStore, 'create' | 'saveState' | 'saveResults' | 'remove'>;
+export type PipedStoreBackend = Pick<MemoryMatchStore, 'create' | 'saveState' | 'appendAnswers' | 'saveResults' | 'remove'>;
 
 /**
  * Master side: answers one worker's store calls from the master's store. A request that does
@@ -103,7 +106,9 @@ function runStoreCall(store: PipedStoreBackend, call: StoreCall): Promise<number
     case 'create':
       return store.create(call.matchId, call.snapshot);
     case 'saveState':
-      return store.saveState(call.matchId, call.epoch, call.state);
+      return store.saveState(call.matchId, call.epoch, call.state, call.historyFrom);
+    case 'appendAnswers':
+      return store.appendAnswers(call.matchId, call.epoch, call.append);
     case 'saveResults':
       return store.saveResults(call.results);
     case 'remove':
@@ -139,8 +144,12 @@ export class PipedMatchStore implements MatchHostStore {
   create(matchId: string, snapshot: Readonly<MatchSnapshot>): Promise<number> {
     return this.call({ op: 'create', matchId, snapshot });
   }
-  async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void> {
-    await this.call({ op: 'saveState', matchId, epoch, state: stateOf(snapshot) });
+  async save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>, historyFrom = 0): Promise<void> {
+    const { state, history } = stateToWrite(snapshot, historyFrom);
+    await this.call({ op: 'saveState', matchId, epoch, state: { ...state, history }, ...(historyFrom > 0 ? { historyFrom } : {}) });
+  }
+  async appendAnswers(matchId: string, epoch: number, append: AnswerAppend): Promise<void> {
+    await this.call({ op: 'appendAnswers', matchId, epoch, append });
   }
   async saveResults(results: MatchResults): Promise<void> {
     await this.call({ op: 'saveResults', results });

@@ -23,6 +23,7 @@ export function matchTiming(c: Config): MatchTiming {
     finishGraceMs: scaled(c.FINISH_GRACE_MS),
     lobbyIdleMs: c.LOBBY_IDLE_TIMEOUT_MS,
     lobbyMaxMs: c.LOBBY_MAX_MS,
+    introMs: scaled(c.QUESTION_INTRO_MS),
   };
 }
 

@@ -23,7 +23,7 @@ import { type ClientLink, MatchSessions, Session } from './sessions';
 
 export interface HostEvents {
   /** The match left this host: finished and past its grace, closed, or lost to a newer owner. */
-  matchGone(matchId: string, reason: 'over' | 'fenced' | 'shutdown'): void;
+  matchGone(matchId: string, reason: 'over' | 'fenced' | 'shutdown' | 'moved'): void;
 }
 
 export interface MatchInfo {
@@ -84,7 +84,7 @@ export class MatchHost {
   /** Takes over a match at the epoch the master claimed for this host, with the snapshot that claim returned. */
   async restoreMatch(matchId: string, claimed: StoredMatch): Promise<void> {
     const epoch = claimed.epoch;
-    const match = Match.restore(claimed.snapshot, { moved: { now: this.clock() } });
+    const match = Match.restore(claimed.snapshot, { moved: { now: this.clock(), lostMs: claimed.sinceWriteMs } });
     const hm = this.adopt(match, epoch);
     // Deadlines may have passed while the match had no host.
     hm.outbox.deliver(match.tick(this.clock()));
@@ -106,6 +106,26 @@ export class MatchHost {
     let players = 0;
     for (const hm of this.matches.values()) players += hm.match.connectedPlayers;
     return { matches: [...this.matches.keys()], players };
+  }
+
+  /**
+   * Lets the match go to another host at a safe point: its clock stops, its players are told
+   * to reconnect at once (4010: the new owner serves them after a `resume`), and once every
+   * change is in the store it leaves, with the epoch the next owner's claim must find. If the
+   * store does not catch up within `timeoutMs`, the match stays and goes on (null).
+   */
+  async releaseMatch(matchId: string, timeoutMs: number): Promise<{ epoch: number } | null> {
+    const hm = this.matches.get(matchId);
+    if (!hm || hm.gone) return null;
+    hm.timer.cancel();
+    hm.sessions.closeAll(CLOSE.MATCH_MOVED, CLOSE_REASONS[CLOSE.MATCH_MOVED]);
+    if (!(await hm.outbox.settle(timeoutMs)) || hm.gone) {
+      this.rearm(hm);
+      return null;
+    }
+    this.dropMatch(hm, CLOSE.MATCH_MOVED, 'moved');
+    this.log.info({ matchId, epoch: hm.epoch, revision: hm.match.revision }, 'Match released to move');
+    return { epoch: hm.epoch };
   }
 
   /** Stops hosting everything without touching the store (the state stays for a successor). */
@@ -162,7 +182,7 @@ export class MatchHost {
         result = match.start(by, now);
         break;
       case 'next':
-        result = match.next(by, now);
+        result = match.next(by, now, { phase: msg.phase, questionIndex: msg.questionIndex });
         break;
       case 'kick':
         result = match.kick(by, msg.playerId, now);
@@ -257,7 +277,7 @@ export class MatchHost {
   }
 
   /** Closes every connection of the match with `code` (and its catalogued reason, unless given). */
-  private dropMatch(hm: HostedMatch, code: CloseCode, why: 'over' | 'fenced' | 'shutdown', reason?: string): void {
+  private dropMatch(hm: HostedMatch, code: CloseCode, why: 'over' | 'fenced' | 'shutdown' | 'moved', reason?: string): void {
     const text = reason ?? (code in CLOSE_REASONS ? CLOSE_REASONS[code as keyof typeof CLOSE_REASONS] : '');
     hm.gone = true;
     hm.timer.cancel();

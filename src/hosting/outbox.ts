@@ -5,8 +5,10 @@
  *
  * Writes are group-committed: one write per match in flight, and whatever arrives meanwhile
  * goes out in the next single write, so a burst of answers costs one store round trip. A
- * failed write is retried with backoff while the effects wait; a write refused for an older
- * epoch (fencing) means a newer owner has the match, and this host must let it go.
+ * write is in proportion to the change: when answers are all that changed since the last
+ * write, only they are appended (`Match.unsaved`); anything else writes the whole match. A
+ * failed write is retried with backoff, in full, while the effects wait; a write refused for
+ * an older epoch (fencing) means a newer owner has the match, and this host must let it go.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +30,7 @@ interface Pending {
 
 export interface OutboxDeps {
   /** The writes a hosted match makes while it runs. */
-  store: Pick<MatchHostStore, 'save' | 'saveResults'>;
+  store: Pick<MatchHostStore, 'save' | 'appendAnswers' | 'saveResults'>;
   metrics: HostingMetrics;
   log: Logger;
   clock: () => number;
@@ -49,6 +51,13 @@ export class Outbox {
   private flushing = false;
   private resultsSaved = false;
   private storeFailures = 0;
+  /** The last write failed: the retry writes the whole match, whatever changed. */
+  private retryInFull = false;
+  /**
+   * How many entries of the match's history (the revealed questions' answers) the store holds:
+   * a full save writes only the ones after them (`MatchHostStore.save`'s `historyFrom`).
+   */
+  private savedHistory: number;
   private stopped = false;
 
   constructor(
@@ -58,6 +67,8 @@ export class Outbox {
     private readonly hooks: OutboxHooks,
   ) {
     this.savedRevision = match.revision;
+    // A match is created, or restored from the store, with everything it has already stored.
+    this.savedHistory = match.view().history?.length ?? 0;
   }
 
   /** Effects are waiting for the store: players have not seen the latest change yet. */
@@ -68,6 +79,20 @@ export class Outbox {
   /** Nothing being written and nothing waiting. */
   get idle(): boolean {
     return !this.flushing && this.pending.length === 0;
+  }
+
+  /**
+   * Resolves true once every change so far is in the store and nothing waits (false after
+   * `timeoutMs`). Only a match being moved asks, once, so it polls rather than adding a hook
+   * to the hot path of every write.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!(this.idle && this.match.revision <= this.savedRevision)) {
+      if (this.stopped || performance.now() > deadline) return false;
+      await sleep(10);
+    }
+    return true;
   }
 
   /** Sends effects now, or after the store holds the revision that produced them. */
@@ -105,10 +130,11 @@ export class Outbox {
         if (revision > this.savedRevision) {
           const started = performance.now();
           try {
-            await this.deps.store.save(matchId, this.epoch, this.match.view());
+            await this.write();
             if (!this.resultsSaved && this.match.status === 'finished') await this.saveResults();
           } catch (err) {
             if (this.stopped) return;
+            this.retryInFull = true;
             if (err instanceof StoreFencedError) {
               metrics.storeWriteFailures.inc({ reason: 'fenced' });
               log.warn({ matchId, epoch: this.epoch }, 'Store refused a write from an older owner; dropping the match');
@@ -125,6 +151,8 @@ export class Outbox {
           metrics.storeWriteSeconds.observe((performance.now() - started) / 1000);
           if (this.storeFailures > 0) log.info({ matchId }, 'Match store writes succeed again');
           this.storeFailures = 0;
+          this.retryInFull = false;
+          this.match.markSaved(revision);
           this.savedRevision = Math.max(this.savedRevision, revision);
         }
         this.release();
@@ -135,11 +163,31 @@ export class Outbox {
     this.hooks.settled();
   }
 
+  /**
+   * Writes what the store lacks: the answers alone when nothing else changed, else the match
+   * (after a failed write, with all of its history).
+   */
+  private async write(): Promise<void> {
+    const change = this.match.unsaved();
+    if (change.kind === 'answers' && !this.retryInFull) {
+      this.deps.metrics.storeWrites.inc({ kind: 'answers' });
+      await this.deps.store.appendAnswers(this.match.id, this.epoch, change.append);
+      return;
+    }
+    this.deps.metrics.storeWrites.inc({ kind: 'full' });
+    const view = this.match.view();
+    // Read before the await: the store serializes the view before its first await, too.
+    const history = view.history?.length ?? 0;
+    await this.deps.store.save(this.match.id, this.epoch, view, this.retryInFull ? 0 : this.savedHistory);
+    this.savedHistory = history;
+  }
+
   private async saveResults(): Promise<void> {
     const standings = this.match.standings();
-    if (!standings) return;
+    const questions = this.match.questionResults();
+    if (!standings || !questions) return;
     const { title, questionCount } = this.match.quizInfo;
-    await this.deps.store.saveResults({ matchId: this.match.id, title, questionCount, finishedAt: this.deps.clock(), standings });
+    await this.deps.store.saveResults({ matchId: this.match.id, title, questionCount, finishedAt: this.deps.clock(), standings, questions });
     this.resultsSaved = true;
   }
 
@@ -160,14 +208,27 @@ export class Outbox {
   }
 }
 
-/** Of several `players` or `answer_count` broadcasts in one batch, only the last says anything new. */
+/** Updates of which only the latest says anything (a list or a count replaces the one before). */
+const REPLACEABLE = new Set(['players', 'answer_count', 'roster_count']);
+
+/** What an update replaces: the same message to everyone, or to the same participant. */
+function replaceKey(e: Effect): string | null {
+  if (e.kind === 'broadcast' && REPLACEABLE.has(e.msg.type)) return `*:${e.msg.type}`;
+  // A big match's player list for its host.
+  if (e.kind === 'send' && e.msg.type === 'players') return `${e.to}:players`;
+  return null;
+}
+
+/** Of several `players`, `answer_count` or `roster_count` updates in one batch, only the last says anything new. */
 function supersede(effects: Effect[]): Effect[] {
   const lastIndex = new Map<string, number>();
   effects.forEach((e, i) => {
-    if (e.kind === 'broadcast' && (e.msg.type === 'players' || e.msg.type === 'answer_count')) lastIndex.set(e.msg.type, i);
+    const key = replaceKey(e);
+    if (key !== null) lastIndex.set(key, i);
   });
   if (lastIndex.size === 0) return effects;
-  return effects.filter(
-    (e, i) => !(e.kind === 'broadcast' && (e.msg.type === 'players' || e.msg.type === 'answer_count') && lastIndex.get(e.msg.type) !== i),
-  );
+  return effects.filter((e, i) => {
+    const key = replaceKey(e);
+    return key === null || lastIndex.get(key) === i;
+  });
 }

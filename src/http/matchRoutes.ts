@@ -8,29 +8,40 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { allowedOrigins } from '../config';
 import { HttpError } from '../protocol/errors';
+import { PHONE_VIEWS } from '../protocol/messages';
 import { cors } from './origins';
 import { clientAddress, compileTrust, isLocalClient } from './clientAddress';
 import { CreateGuard } from './createGuard';
 import { opsAccess } from './opsAccess';
-import { describeZodError, type QuizCatalog, quizSchema } from '../quiz/quizzes';
+import { describeZodError, type QuizCatalog, quizSchemaWith } from '../quiz/quizzes';
 import { validName } from '../quiz/engine';
 import { MATCH_ID_PATTERN } from '../matchIds';
 import type { Logger } from '../log';
-import type { MatchService } from './matchService';
+import { type CreatedMatch, FORWARDED_BY, type MatchService } from './matchService';
 import { probeRoutes } from './probes';
 import { requestLogger } from './requestLog';
 
-const createMatchBody = z.object({
-  quizId: z.string().max(60).optional(),
-  quiz: quizSchema.optional(),
-  hostName: z.string().max(200).optional(),
-  settings: z
-    .object({
-      lateJoin: z.boolean().optional(),
-      maxPlayers: z.number().int().min(1).optional(),
-    })
-    .optional(),
-});
+/**
+ * The largest request body (POST /matches): 2 MiB, so a quiz with a few pictures fits (fifteen
+ * at the default MAX_IMAGE_BYTES of 128 KiB, besides 100 questions of text), while one request
+ * stays small next to MAX_QUIZ_BYTES_TOTAL. PROTOCOL.md Part 2 documents the figure.
+ */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+function createMatchBody(maxImageBytes: number) {
+  return z.object({
+    quizId: z.string().max(60).optional(),
+    quiz: quizSchemaWith({ maxImageBytes }).optional(),
+    hostName: z.string().max(200).optional(),
+    settings: z
+      .object({
+        lateJoin: z.boolean().optional(),
+        maxPlayers: z.number().int().min(1).optional(),
+        phoneView: z.enum(PHONE_VIEWS).optional(),
+      })
+      .optional(),
+  });
+}
 
 export function matchRoutes(deps: {
   service: MatchService;
@@ -39,6 +50,8 @@ export function matchRoutes(deps: {
   log: Logger;
   /** For `/readyz`: whether the match store answers (a Redis ping); absent: always (memory). */
   storeReachable?: () => Promise<boolean>;
+  /** POST /admin/drain: start the same drain as SIGTERM. Absent: the route does not exist. */
+  drain?: () => void;
 }): express.Express {
   const { service, catalog, config, log } = deps;
   const app = express();
@@ -50,11 +63,12 @@ export function matchRoutes(deps: {
   app.use(requestLogger(log));
   app.use(probeRoutes({ lifecycle: () => service.lifecycle(), storeReachable: deps.storeReachable ?? (async () => true) }));
   app.use(cors(allowedOrigins(config)));
-  app.use(express.json({ limit: '256kb' }));
+  app.use(express.json({ limit: MAX_BODY_BYTES }));
+  const createBody = createMatchBody(config.MAX_IMAGE_BYTES);
 
   app.post('/matches', async (req, res) => {
     if (service.lifecycle() !== 'ready') throw new HttpError('UNAVAILABLE', `The match service is ${service.lifecycle()}.`);
-    const parsed = createMatchBody.safeParse(req.body ?? {});
+    const parsed = createBody.safeParse(req.body ?? {});
     if (!parsed.success) throw new HttpError('BAD_REQUEST', describeZodError(parsed.error));
     const body = parsed.data;
     if ((body.quizId === undefined) === (body.quiz === undefined)) {
@@ -68,7 +82,13 @@ export function matchRoutes(deps: {
     }
     const hostName = body.hostName === undefined ? undefined : validName(body.hostName);
     if (hostName === null) throw new HttpError('BAD_REQUEST', 'hostName: 1 to 20 visible characters.');
-    const settings = { lateJoin: body.settings?.lateJoin ?? false, maxPlayers, ...(hostName ? { hostName } : {}) };
+    const settings = {
+      lateJoin: body.settings?.lateJoin ?? false,
+      maxPlayers,
+      phoneView: body.settings?.phoneView ?? 'full',
+      playerListMax: config.PLAYER_LIST_MAX,
+      ...(hostName ? { hostName } : {}),
+    };
     const ticket = isLocalClient(req, trust) ? null : await createGuard.admit(clientAddress(req, trust));
     let created;
     try {
@@ -78,17 +98,56 @@ export function matchRoutes(deps: {
       throw err;
     }
     ticket?.created(created.matchId);
-    res.status(201).json({
-      matchId: created.matchId,
-      hostToken: created.hostToken,
-      wsPath: `/ws/matches/${created.matchId}`,
-      workerId: created.workerId,
-      joinUrl: `${config.PUBLIC_APP_URL.replace(/\/$/, '')}/?join=${created.matchId}`,
-    });
+    res.status(201).json(createdBody(created, config));
+  });
+
+  /**
+   * A peer host places a match here because it had no room (hosts/peerClient.ts): the quiz
+   * and settings were checked by that host's POST /matches, and are checked again here; the
+   * match is created here or not at all. Operators' access: loopback or OPS_TOKEN.
+   */
+  app.post('/internal/matches', opsOnly, async (req, res) => {
+    if (service.lifecycle() !== 'ready') throw new HttpError('UNAVAILABLE', `The match service is ${service.lifecycle()}.`);
+    const parsed = internalCreateBody(config).safeParse(req.body ?? {});
+    if (!parsed.success) throw new HttpError('BAD_REQUEST', describeZodError(parsed.error));
+    const { quiz, settings } = parsed.data;
+    if (settings.hostName !== undefined && validName(settings.hostName) === null) throw new HttpError('BAD_REQUEST', 'hostName: 1 to 20 visible characters.');
+    const created = await service.createMatch({ quiz, settings: { ...settings, playerListMax: config.PLAYER_LIST_MAX }, requestId: String(req.id), localOnly: true });
+    res.status(201).json(createdBody(created, config));
+  });
+
+  /** A peer moves a match here (hosts/peerClient.ts `adopt`): answered once this host serves it. */
+  app.post('/internal/matches/:id/adopt', opsOnly, async (req, res) => {
+    if (!service.adoptMatch) throw new HttpError('NO_ROUTE');
+    const epoch = z.object({ epoch: z.number().int().min(1) }).safeParse(req.body ?? {});
+    if (!epoch.success) throw new HttpError('BAD_REQUEST', describeZodError(epoch.error));
+    const matchId = matchIdParam(String(req.params.id));
+    if (!(await service.adoptMatch(matchId, epoch.data.epoch))) throw new HttpError('UNAVAILABLE', 'This host could not take the match.');
+    res.json({ matchId, adopted: true });
+  });
+
+  /** Operators: move one match to another host (`hostId`, or the least-loaded with room). */
+  app.post('/admin/matches/:id/move', opsOnly, async (req, res) => {
+    if (!service.moveMatch) throw new HttpError('NO_ROUTE');
+    const body = z.object({ hostId: z.string().max(64).optional() }).safeParse(req.body ?? {});
+    if (!body.success) throw new HttpError('BAD_REQUEST', describeZodError(body.error));
+    res.json(await service.moveMatch(matchIdParam(String(req.params.id)), body.data.hostId));
+  });
+
+  /** Operators: drain this host (as SIGTERM does): readiness fails at once, matches move away, then it exits. */
+  app.post('/admin/drain', opsOnly, (_req, res) => {
+    if (!deps.drain) throw new HttpError('NO_ROUTE');
+    res.status(202).json({ draining: true });
+    deps.drain();
+  });
+
+  app.get('/hosts', opsOnly, async (_req, res) => {
+    if (!service.hosts) throw new HttpError('NO_ROUTE');
+    res.json({ hosts: await service.hosts() });
   });
 
   app.get('/matches/:id', async (req, res) => {
-    const info = await service.matchInfo(matchIdParam(req.params.id));
+    const info = await service.matchInfo(matchIdParam(req.params.id), { localOnly: req.get(FORWARDED_BY) !== undefined });
     if (!info) throw new HttpError('NOT_FOUND');
     res.json(info);
   });
@@ -124,6 +183,33 @@ export function matchRoutes(deps: {
   });
   app.use(errorHandler(log));
   return app;
+}
+
+/** The 201 of POST /matches (and of a peer's POST /internal/matches). */
+function createdBody(created: CreatedMatch, config: Config) {
+  return {
+    matchId: created.matchId,
+    hostToken: created.hostToken,
+    wsPath: `/ws/matches/${created.matchId}`,
+    workerId: created.workerId,
+    joinUrl: `${config.PUBLIC_APP_URL.replace(/\/$/, '')}/?join=${created.matchId}`,
+    // Several hosts: who owns it, and its WebSocket address there (any host also reaches it).
+    ...(created.hostId ? { hostId: created.hostId } : {}),
+    ...(created.hostUrl ? { hostUrl: created.hostUrl, wsUrl: `${created.hostUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/ws/matches/${created.matchId}` } : {}),
+  };
+}
+
+/** What a peer sends to POST /internal/matches: the quiz itself and the settings it resolved. */
+function internalCreateBody(config: Config) {
+  return z.object({
+    quiz: quizSchemaWith({ maxImageBytes: config.MAX_IMAGE_BYTES }),
+    settings: z.object({
+      lateJoin: z.boolean(),
+      maxPlayers: z.number().int().min(1).max(config.MAX_PLAYERS),
+      phoneView: z.enum(PHONE_VIEWS),
+      hostName: z.string().max(200).optional(),
+    }),
+  });
 }
 
 function matchIdParam(raw: string | undefined): string {

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import * as service from '../http/matchService';
 import type { MasterStore } from './masterStore';
 import type { MatchWorkerPool } from './workerPool';
+import type { HostCluster } from '../hosts/hostCluster';
 
 const POOL_VERSION = '3.0.0 (Worker Pool)';
 
@@ -13,6 +14,7 @@ export class PoolMatchService implements service.MatchService {
     private readonly pool: MatchWorkerPool,
     private readonly masterStore: MasterStore,
     private readonly config: Config,
+    private readonly cluster?: HostCluster,
   ) {}
 
   setLifecycle(state: service.Lifecycle): void {
@@ -24,11 +26,11 @@ export class PoolMatchService implements service.MatchService {
   }
 
   createMatch(req: service.CreateMatchRequest): Promise<service.CreatedMatch> {
-    return this.pool.createMatch(req.quiz, req.settings, req.requestId);
+    return this.pool.createMatch(req.quiz, req.settings, req.requestId, { localOnly: req.localOnly });
   }
 
-  async matchInfo(matchId: string): Promise<service.MatchSummary | null> {
-    return (await this.pool.matchInfo(matchId)) ?? service.finishedMatchSummary(this.masterStore.store, matchId);
+  async matchInfo(matchId: string, opts: { localOnly?: boolean } = {}): Promise<service.MatchSummary | null> {
+    return (await this.pool.matchInfo(matchId, opts)) ?? service.finishedMatchSummary(this.masterStore.store, matchId);
   }
 
   results(matchId: string) {
@@ -46,6 +48,7 @@ export class PoolMatchService implements service.MatchService {
       version: POOL_VERSION,
       workerPool: this.pool.counts(),
       store: this.masterStore.kind,
+      ...(this.cluster ? { cluster: this.cluster.summary() } : {}),
     });
   }
 
@@ -62,5 +65,30 @@ export class PoolMatchService implements service.MatchService {
 
   metrics() {
     return this.pool.metrics();
+  }
+
+  moveMatch(matchId: string, toHostId?: string) {
+    return this.pool.moveMatch(matchId, toHostId);
+  }
+
+  adoptMatch(matchId: string, epoch: number) {
+    return this.pool.adoptMatch(matchId, epoch);
+  }
+
+  async hosts(): Promise<service.HostEntry[]> {
+    if (!this.cluster) {
+      const load = this.pool.load();
+      return [{ hostId: 'standalone', publicUrl: this.config.PUBLIC_MATCH_URL, ...load, leaseAgeMs: 0 }];
+    }
+    return (await this.cluster.hosts()).map((h) => ({
+      hostId: h.hostId,
+      publicUrl: h.publicUrl,
+      state: h.state,
+      workers: h.workers,
+      matches: h.matches,
+      players: h.players,
+      freeSlots: h.freeSlots,
+      leaseAgeMs: h.leaseAgeMs,
+    }));
   }
 }

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoff } from '../backoff';
 import type { Logger } from '../log';
 import type { PoolMetrics } from '../metrics';
-import type { MatchDirectory } from '../store/store';
+import { type MatchDirectory, StoreFencedError } from '../store/store';
 import { IpcError } from '../cluster/ipc';
 import type { RouteTable } from './routeTable';
 import type { WorkerSet, WorkerSlot } from './workerSet';
@@ -130,6 +130,13 @@ export class Restorer {
   private readonly restoring = new Map<string, { workerId: number; blamed: boolean }>();
   /** The suspects' queue: each waits for the one before it and its probation. */
   private suspectQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * The epoch this pool holds each match at (created at 1, or as its last claim here returned;
+   * `adopt` sets the one a takeover expects): every claim must still find it. So of several
+   * hosts taking the same match over exactly one wins, and a host that wakes from a pause to
+   * find its worker "dead" cannot take back a match another host has claimed meanwhile.
+   */
+  private readonly expectedEpochs = new Map<string, number>();
 
   constructor(private readonly deps: RestorerDeps) {
     this.blame = new BlameLedger(deps.poisonHalfLifeMs);
@@ -163,9 +170,25 @@ export class Restorer {
     for (const matchId of matchIds) void this.restore(matchId);
   }
 
+  /** A match this pool created (at `epoch`, 1) or otherwise holds at a known epoch. */
+  owns(matchId: string, epoch: number): void {
+    this.expectedEpochs.set(matchId, epoch);
+  }
+
+  /**
+   * A match of a dead host (or of this host before it restarted), seen in the directory at
+   * `epoch`: claimed only if it is still at that epoch, then restored here like any other.
+   */
+  adopt(matchId: string, epoch: number): Promise<void> {
+    this.expectedEpochs.set(matchId, epoch);
+    this.deps.routes.apply(matchId, { type: 'recovered' });
+    return this.restore(matchId);
+  }
+
   /** The match ended or left the pool: its blame goes with it. */
   forget(matchId: string): void {
     this.blame.forget(matchId);
+    this.expectedEpochs.delete(matchId);
   }
 
   /** Settles with the match restored (and, for a suspect, through probation), gone, or closed as poison. */
@@ -207,7 +230,9 @@ export class Restorer {
     let slot: WorkerSlot | undefined;
     try {
       slot = await workers.reserve();
-      const claimed = await directory.claim(matchId);
+      const expected = this.expectedEpochs.get(matchId);
+      const claimed = await directory.claim(matchId, expected);
+      if (claimed) this.expectedEpochs.set(matchId, claimed.epoch);
       if (!claimed) {
         routes.apply(matchId, { type: 'vanished' });
         this.forget(matchId);
@@ -215,12 +240,20 @@ export class Restorer {
         return 'done';
       }
       this.restoring.set(matchId, { workerId: slot.workerId, blamed: false });
-      await slot.request({ type: 'restoreMatch', matchId, epoch: claimed.epoch, snapshot: claimed.snapshot });
+      await slot.request({ type: 'restoreMatch', matchId, epoch: claimed.epoch, snapshot: claimed.snapshot, sinceWriteMs: claimed.sinceWriteMs });
       workers.host(slot, matchId);
       metrics.matchRestores.inc({ outcome: 'ok' });
       log.info({ matchId, workerId: slot.workerId, epoch: claimed.epoch, attempt }, 'Match restored on worker');
       routes.apply(matchId, { type: 'restored', workerId: slot.workerId, at: this.deps.clock() });
     } catch (err) {
+      if (err instanceof StoreFencedError) {
+        // Another host claimed it first: it is theirs, and upgrades for it go there.
+        routes.apply(matchId, { type: 'vanished' });
+        this.forget(matchId);
+        metrics.matchRestores.inc({ outcome: 'taken' });
+        log.info({ matchId }, 'Another host took the match over first');
+        return 'done';
+      }
       metrics.matchRestores.inc({ outcome: 'retry' });
       if (err instanceof IpcError && err.code === 'IPC_CLOSED') {
         // The worker died while restoring it: one more owner death, all of it this match's

@@ -8,6 +8,8 @@
  *                          └──createFailed──▶ (none)
  *   (none) ──recovered──▶ moving ◀──ownerDied── active      (diedRestoring: one more death)
  *   moving ──restored──▶ active;  moving ──vanished──▶ (none);  moving ──closed──▶ tombstone
+ *   active ──releasing──▶ moving ──movedAway──▶ (none)      (moved to another host on purpose)
+ *                          └──releaseFailed──▶ active       (its worker kept it)
  */
 
 export type RouteState = 'creating' | 'active' | 'moving';
@@ -39,7 +41,13 @@ export type RouteEvent =
   /** Gone from the store while it had no owner. */
   | { type: 'vanished' }
   /** Closed for good (a poison match); its players are told `reason`. */
-  | { type: 'closed'; reason: string };
+  | { type: 'closed'; reason: string }
+  /** Being moved to another host: its worker is letting it go; upgrades wait. */
+  | { type: 'releasing'; workerId: number }
+  /** Its worker kept it after all (the store did not catch up): back to that worker. */
+  | { type: 'releaseFailed'; workerId: number }
+  /** Another host has restored it: upgrades for it go there now. */
+  | { type: 'movedAway' };
 
 /** What an event makes of a route: the new route, none (forgotten), or a tombstone. */
 export type RouteOutcome = { kind: 'route'; route: Route } | { kind: 'none' } | { kind: 'closed'; reason: string };
@@ -77,6 +85,12 @@ export function nextRoute(matchId: string, route: Route | undefined, event: Rout
       return route?.state === 'moving' ? { kind: 'none' } : same;
     case 'closed':
       return route?.state === 'moving' ? { kind: 'closed', reason: event.reason } : same;
+    case 'releasing':
+      return route?.state === 'active' && route.workerId === event.workerId ? { kind: 'route', route: { ...route, state: 'moving', workerId: null } } : same;
+    case 'releaseFailed':
+      return route?.state === 'moving' && route.workerId === null ? { kind: 'route', route: { ...route, state: 'active', workerId: event.workerId } } : same;
+    case 'movedAway':
+      return route?.state === 'moving' ? { kind: 'none' } : same;
     default: {
       const unreachable: never = event;
       return unreachable;
@@ -127,6 +141,11 @@ export class RouteTable {
   /** Whether an id is taken: live, or closed recently enough that its players may still come back. */
   isTaken(matchId: string): boolean {
     return this.routes.has(matchId) || this.tombstones.has(matchId);
+  }
+
+  /** The ids of the matches in `state`. */
+  idsIn(state: RouteState): string[] {
+    return [...this.routes.values()].filter((r) => r.state === state).map((r) => r.matchId);
   }
 
   /** Live matches, including the ones between owners. */

@@ -49,6 +49,11 @@ export interface UpgradeRouterDeps {
   isStopping: () => boolean;
   /** MAX_CONNECTIONS_PER_IP, and who the client is (TRUST_PROXY); unset: nothing counted. */
   connections?: { counts: MasterConnectionCounts; trust: TrustFn };
+  /**
+   * Several hosts: an upgrade for a match this host does not know is the directory's to route
+   * (relayed to its owner, or refused). Unset: 404 NOT_FOUND, as a standalone host answers.
+   */
+  elsewhere?: (req: IncomingMessage, socket: Duplex, head: Buffer, matchId: string, clientAddr: string | undefined) => void;
 }
 
 export class UpgradeRouter {
@@ -95,6 +100,10 @@ export class UpgradeRouter {
         this.count('closed');
         return this.answerClosed(req, socket, head, closedReason!);
       case 'not_found':
+        if (this.deps.elsewhere) {
+          this.count('elsewhere');
+          return this.deps.elsewhere(req, socket, head, matchId, client.addr);
+        }
         this.count('not_found');
         return refuseUpgrade(socket, 'NOT_FOUND');
       case 'hold':
@@ -165,7 +174,7 @@ export class UpgradeRouter {
     this.closer.close();
   }
 
-  private count(outcome: 'handed_off' | 'held' | 'moving' | 'not_found' | 'forbidden' | 'closed' | 'failed' | 'rate_limited'): void {
+  private count(outcome: 'handed_off' | 'held' | 'moving' | 'not_found' | 'forbidden' | 'closed' | 'failed' | 'rate_limited' | 'elsewhere'): void {
     this.deps.metrics.handoffs.inc({ outcome });
   }
 

@@ -16,9 +16,9 @@ import type { Logger } from '../log';
 import type { PoolMetrics } from '../metrics';
 import { newMatchId } from '../matchIds';
 import { HttpError } from '../protocol/errors';
-import { Match, type MatchSettings } from '../quiz/engine';
+import type { MatchSettings } from '../quiz/engine';
 import type { Quiz } from '../quiz/quizzes';
-import type { CreatedMatch, MatchSummary, WorkerStatsEntry } from '../http/matchService';
+import { type CreatedMatch, type MatchSummary, storedMatchSummary, type WorkerStatsEntry } from '../http/matchService';
 import { clusterForker } from './forkWorker';
 import type { MasterStore } from './masterStore';
 import { scrapePool } from './metricsAggregation';
@@ -29,6 +29,9 @@ import { type ForkWorker, WorkerSet, type WorkerSlot } from './workerSet';
 import { QUIZ_BUDGET_MESSAGE, QuizBytes, quizBytes } from '../limits/quizBytes';
 import { compileTrust } from '../http/clientAddress';
 import { MasterConnectionCounts } from './masterConnectionCounts';
+import { MatchMover } from './mover';
+import type { HostCluster } from '../hosts/hostCluster';
+import type { HostLoad } from '../hosts/hostRegistry';
 
 const TOMBSTONE_TTL_MS = 10 * 60_000;
 const MATCH_INFO_TIMEOUT_MS = 2000;
@@ -42,6 +45,11 @@ export interface PoolDeps {
   /** Tests replace the processes; by default workers are forked with node:cluster. */
   fork?: ForkWorker;
   clock?: () => number;
+  /**
+   * Several hosts on one Redis (hosts/hostCluster.ts): where matches this pool does not have
+   * are, where to place one when it is full, and which dead hosts' matches to take over.
+   */
+  cluster?: HostCluster;
 }
 
 export class MatchWorkerPool {
@@ -53,8 +61,10 @@ export class MatchWorkerPool {
   private readonly quizBytes: QuizBytes;
   /** MAX_CONNECTIONS_PER_IP (masterConnectionCounts.ts). */
   private readonly connections: MasterConnectionCounts;
+  private readonly mover: MatchMover | null;
   private monitor: NodeJS.Timeout | null = null;
   private stopping = false;
+  private draining = false;
 
   constructor(private readonly deps: PoolDeps) {
     const { config, log, metrics } = deps;
@@ -92,15 +102,31 @@ export class MatchWorkerPool {
       log,
       isStopping,
       connections: { counts: this.connections, trust: compileTrust(config.TRUST_PROXY) },
+      ...(deps.cluster ? { elsewhere: deps.cluster.routeUpgrade.bind(deps.cluster) } : {}),
+    });
+    this.mover = deps.cluster
+      ? new MatchMover({ routes: this.routes, workers: this.workers, restorer: this.restorer, cluster: deps.cluster, ipcTimeoutMs: config.IPC_TIMEOUT_MS, log })
+      : null;
+    deps.cluster?.bind({
+      load: () => this.load(),
+      isLocal: (matchId) => this.routes.get(matchId) !== undefined,
+      adopt: (orphan) => this.restorer.adopt(orphan.matchId, orphan.epoch),
+      activeMatchIds: () => this.routes.idsIn('active'),
+      letGo: (ids) => {
+        for (const matchId of ids) void this.letGo(matchId);
+      },
     });
     this.workers.on('connectionsClosed', ({ pid, addrs }) => this.connections.closedOn(pid, addrs));
     this.workers.on('exited', ({ pid }) => this.connections.processExited(pid));
     this.workers.on('failed', (failure) => this.restorer.ownerDied(failure.orphaned, failure.workerId));
     this.workers.on('matchGone', ({ workerId, matchId, reason }) => {
-      if (reason !== 'over' || this.routes.get(matchId)?.workerId !== workerId) return;
+      // Fenced, or let go after a lapsed lease: another host owns it now. A move in progress
+      // (the mover's) has already taken the worker off the route, so it is not seen here.
+      if (reason === 'shutdown' || this.routes.get(matchId)?.workerId !== workerId) return;
       this.routes.apply(matchId, { type: 'ended', workerId });
       this.restorer.forget(matchId);
-      log.info({ matchId, workerId, workerMatches: this.workers.get(workerId)?.matches.size ?? 0 }, 'Match ended; slot freed');
+      if (reason === 'over') log.info({ matchId, workerId, workerMatches: this.workers.get(workerId)?.matches.size ?? 0 }, 'Match ended; slot freed');
+      else log.warn({ matchId, workerId, reason }, 'Match taken over by another host; slot freed');
     });
     metrics.observePool(() => this.counts());
   }
@@ -112,6 +138,8 @@ export class MatchWorkerPool {
       this.workers.check();
       this.routes.expireTombstones();
     }, Math.min(this.deps.config.HEARTBEAT_INTERVAL_MS, 1000));
+    // With several hosts the cluster takes back this host's own matches, and dead hosts' ones.
+    if (this.deps.cluster) return this.deps.cluster.start();
     if (this.deps.store.kind !== 'redis') return;
     const ids = await this.deps.store.store.liveMatchIds();
     if (ids.length === 0) return;
@@ -122,12 +150,28 @@ export class MatchWorkerPool {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.monitor) clearInterval(this.monitor);
+    // The lease goes first, so the other hosts take this host's matches over at once.
+    await this.deps.cluster?.stop({ release: true }).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'Could not leave the cluster cleanly'));
     this.router.dropHeld();
     await this.workers.stop();
     this.router.close();
   }
 
-  async createMatch(quiz: Quiz, settings: MatchSettings, requestId?: string): Promise<CreatedMatch> {
+  /**
+   * Places the match on this pool's workers while it has room (packing); when it is full, on
+   * another host with room (unless a peer asked: `localOnly`).
+   */
+  async createMatch(quiz: Quiz, settings: MatchSettings, requestId?: string, opts: { localOnly?: boolean } = {}): Promise<CreatedMatch> {
+    try {
+      return await this.createHere(quiz, settings, requestId);
+    } catch (err) {
+      const cluster = this.deps.cluster;
+      if (!cluster || opts.localOnly || !(err instanceof HttpError) || err.kind !== 'CAPACITY') throw err;
+      return cluster.placeElsewhere(quiz, settings, requestId);
+    }
+  }
+
+  private async createHere(quiz: Quiz, settings: MatchSettings, requestId?: string): Promise<CreatedMatch> {
     // Counted before a worker is reserved, so concurrent creates cannot overshoot the budget.
     const matchId = newMatchId((id) => this.routes.isTaken(id) || this.quizBytes.has(id));
     if (!this.quizBytes.tryAdd(matchId, quizBytes(quiz))) throw new HttpError('CAPACITY', QUIZ_BUDGET_MESSAGE);
@@ -143,8 +187,10 @@ export class MatchWorkerPool {
       const { hostToken } = await slot.request({ type: 'createMatch', matchId, quiz, settings, requestId });
       this.workers.host(slot, matchId);
       this.routes.apply(matchId, { type: 'created' });
+      // MatchHostStore.create records a new match at epoch 1.
+      this.restorer.owns(matchId, 1);
       this.deps.log.info({ matchId, workerId: slot.workerId, workerMatches: slot.matches.size, reqId: requestId }, 'Match assigned to worker');
-      return { matchId, hostToken, workerId: slot.workerId };
+      return { matchId, hostToken, workerId: slot.workerId, ...this.ownerFields() };
     } catch (err) {
       this.routes.apply(matchId, { type: 'createFailed' });
       this.deps.log.warn({ matchId, workerId: slot.workerId, err: (err as Error).message, reqId: requestId }, 'Match creation failed');
@@ -154,20 +200,74 @@ export class MatchWorkerPool {
     }
   }
 
-  /** A live match as its worker describes it, or as the store holds it while it moves. */
-  async matchInfo(matchId: string): Promise<MatchSummary | null> {
+  /**
+   * A live match as its worker describes it, or as the store holds it while it moves; one on
+   * another host as that host describes it (unless a peer asked: `localOnly`).
+   */
+  async matchInfo(matchId: string, opts: { localOnly?: boolean } = {}): Promise<MatchSummary | null> {
     const route = this.routes.get(matchId);
-    if (!route) return null;
+    if (!route) return opts.localOnly || !this.deps.cluster ? null : this.deps.cluster.describeRemote(matchId);
     const owner = route.workerId === null ? undefined : this.workers.get(route.workerId);
+    const hostId = this.deps.cluster ? { hostId: this.deps.cluster.hostId } : {};
     if (route.state === 'active' && owner) {
       const info = await owner.request({ type: 'matchInfo', matchId }, MATCH_INFO_TIMEOUT_MS).catch(() => null);
-      if (info) return { ...info, workerId: owner.workerId };
+      if (info) return { ...info, workerId: owner.workerId, ...hostId };
     }
     const stored = await this.deps.store.store.load(matchId).catch(() => null);
-    if (!stored) return null;
-    // Rebuilt so that status and counts are read the engine's way, not worked out again here.
-    const match = Match.restore(stored.snapshot);
-    return { matchId, status: match.status, players: match.playerCount, workerId: route.workerId, quiz: match.quizInfo };
+    return stored ? { ...storedMatchSummary(matchId, stored, route.workerId), ...hostId } : null;
+  }
+
+  /** Moves one match to another host (`toHostId`, or the least-loaded with room). */
+  moveMatch(matchId: string, toHostId?: string): Promise<{ matchId: string; hostId: string }> {
+    if (!this.mover) throw new HttpError('NO_ROUTE', 'Moving matches needs several hosts on one Redis (REDIS_URL).');
+    return this.mover.move(matchId, toHostId);
+  }
+
+  /** A peer moves a match here: claim it at `epoch`, restore it; true once it is served here. */
+  async adoptMatch(matchId: string, epoch: number): Promise<boolean> {
+    if (this.stopping || this.draining) return false;
+    if (!this.routes.get(matchId)) await this.restorer.adopt(matchId, epoch);
+    return this.routes.get(matchId)?.state === 'active';
+  }
+
+  /**
+   * Draining: no new matches here (peers see `draining`), and every match moves to another
+   * host. Resolves with how many are left after `timeoutMs` (0: empty).
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    this.draining = true;
+    if (!this.mover) return this.routes.size;
+    return this.mover.drain(() => this.routes.idsIn('active'), timeoutMs);
+  }
+
+  /**
+   * Another host owns the match now: its worker lets it go (the players are told to reconnect,
+   * 4010, and reach the new owner); a write it still had is refused by the store.
+   */
+  private async letGo(matchId: string): Promise<void> {
+    const route = this.routes.get(matchId);
+    const owner = route?.workerId == null ? undefined : this.workers.get(route.workerId);
+    if (!owner) return;
+    await owner.request({ type: 'releaseMatch', matchId, timeoutMs: 1000 }, 1000 + this.deps.config.IPC_TIMEOUT_MS).catch(() => null);
+  }
+
+  /** This host's id and address on a match it creates, when there are several hosts. */
+  private ownerFields(): { hostId?: string; hostUrl?: string } {
+    const c = this.deps.cluster;
+    return c ? { hostId: c.hostId, hostUrl: c.publicUrl } : {};
+  }
+
+  /** What this host tells the others about itself on every lease renewal. */
+  load(): HostLoad {
+    const { config } = this.deps;
+    const slots = this.workers.list();
+    return {
+      state: this.stopping || this.draining ? 'draining' : 'ready',
+      workers: slots.length,
+      matches: this.routes.size,
+      players: slots.reduce((n, s) => n + s.players, 0),
+      freeSlots: Math.max(0, config.MAX_WORKERS * config.MAX_MATCHES - this.routes.size),
+    };
   }
 
   routeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -146,7 +146,7 @@ export interface WorkerFailure {
 
 type WorkerSetEvents = {
   failed: [WorkerFailure];
-  matchGone: [{ workerId: number; matchId: string; reason: 'over' | 'fenced' | 'shutdown' }];
+  matchGone: [{ workerId: number; matchId: string; reason: 'over' | 'fenced' | 'shutdown' | 'moved' }];
   /** Keyed by pid: any incarnation's sockets count, and its exit closes them (masterConnectionCounts.ts). */
   connectionsClosed: [{ pid: number; addrs: string[] }];
   exited: [{ pid: number }];

@@ -5,7 +5,10 @@
  * once, and a client can switch on `code` and show `message` to a person.
  */
 
-/** `error` message codes (PROTOCOL.md "Errors and bad input"), with the text shown to people. */
+/**
+ * `error` message codes (PROTOCOL.md "Errors and bad input", and Part 2's "WebSocket error
+ * codes beyond v1"), with the text shown to people.
+ */
 export const WS_ERROR_MESSAGES = {
   BAD_MESSAGE: 'That message could not be understood.',
   UNKNOWN_TYPE: 'That message type is not known.',
@@ -21,6 +24,9 @@ export const WS_ERROR_MESSAGES = {
   QUESTION_CLOSED: 'This question is closed.',
   WRONG_QUESTION: 'That is not the current question.',
   RATE_LIMITED: 'Too many messages; slow down.',
+  // Part 2 (PROTOCOL.md "Game night additions"):
+  QUESTION_NOT_OPEN: 'This question is not open for answers yet.',
+  PHASE_PASSED: 'The match has already moved past that.',
 } as const;
 
 export type WsErrorCode = keyof typeof WS_ERROR_MESSAGES;

@@ -12,6 +12,10 @@ export const MAX_FRAME_BYTES = 4096;
 // Any integer: one that is not the current question is WRONG_QUESTION, from the engine.
 const questionIndex = z.number().int();
 
+/** The phases a host's `next` may name as the one it ends (PROTOCOL.md Part 2, "Game night additions"). */
+export const NEXT_PHASES = ['intro', 'question', 'reveal', 'leaderboard'] as const;
+export type NextPhase = (typeof NEXT_PHASES)[number];
+
 export const clientMessageSchemas = {
   // No length bounds on name and token here (frames are at most 4 KiB anyway): a name of the
   // wrong length is INVALID_NAME and an empty token TOKEN_INVALID, from the engine, not
@@ -19,7 +23,9 @@ export const clientMessageSchemas = {
   join: z.object({ type: z.literal('join'), name: z.string() }),
   resume: z.object({ type: z.literal('resume'), token: z.string() }),
   start: z.object({ type: z.literal('start') }),
-  next: z.object({ type: z.literal('next') }),
+  // `phase` and `questionIndex` name what the host means to end; a `next` that names a phase
+  // the match has already left is refused (PHASE_PASSED) instead of ending the one after it.
+  next: z.object({ type: z.literal('next'), phase: z.enum(NEXT_PHASES).optional(), questionIndex: questionIndex.optional() }),
   kick: z.object({ type: z.literal('kick'), playerId: z.string().min(1).max(100) }),
   lock: z.object({ type: z.literal('lock'), locked: z.boolean() }),
   answer: z.object({
@@ -66,7 +72,13 @@ export function parseClientMessage(text: string): ParseResult {
 // ---- server → client ---------------------------------------------------------------
 
 export type Role = 'player' | 'host';
-export type Phase = 'lobby' | 'question' | 'reveal' | 'leaderboard' | 'finished' | 'closed';
+export type Phase = 'lobby' | 'intro' | 'question' | 'reveal' | 'leaderboard' | 'finished' | 'closed';
+/** How a question is played: `choice` (v1's), `truefalse` (2 choices), `poll` (no correct answer, no points). */
+export const QUESTION_KINDS = ['choice', 'truefalse', 'poll'] as const;
+export type QuestionKind = (typeof QUESTION_KINDS)[number];
+/** What phones show (POST /matches `settings.phoneView`): text and choices, or only the four shapes. */
+export const PHONE_VIEWS = ['full', 'shapes'] as const;
+export type PhoneView = (typeof PHONE_VIEWS)[number];
 
 export interface PlayerInfo {
   playerId: string;
@@ -81,6 +93,20 @@ export interface QuestionView {
   choices: string[];
   startsAt: number;
   endsAt: number;
+  kind: QuestionKind;
+  /** A data: URL or the name of an image under /quiz-images/, when the question has one. */
+  image?: string;
+}
+
+/** The suspense moment before a question opens: no choices, never the answer. */
+export interface IntroView {
+  index: number;
+  total: number;
+  text: string;
+  kind: QuestionKind;
+  image?: string;
+  /** When the question opens (its `startsAt`), unless the host opens it sooner. */
+  opensAt: number;
 }
 
 export interface RankedPlayer {
@@ -88,6 +114,18 @@ export interface RankedPlayer {
   name: string;
   score: number;
   rank: number;
+}
+
+/** One question of a finished match, as `GET /matches/:id/results` lists it (never its image). */
+export interface QuestionResult {
+  index: number;
+  text: string;
+  kind: QuestionKind;
+  choices: string[];
+  /** null for a poll. */
+  correct: number | null;
+  /** In the order they arrived; `ms` = receive time − `startsAt`. Players removed from the match are left out. */
+  answers: Array<{ playerId: string; choice: number; points: number; ms: number }>;
 }
 
 export interface RevealYou {
@@ -99,8 +137,10 @@ export interface RevealYou {
 
 export interface RevealView {
   questionIndex: number;
-  correct: number;
+  /** null for a poll, which has no correct answer. */
+  correct: number | null;
   counts: number[];
+  kind: QuestionKind;
 }
 
 /** What one client may see of a match right now; the `state` of `welcome`. */
@@ -109,10 +149,15 @@ export interface ClientState {
   phase: Phase;
   quiz: { title: string; questionCount: number };
   players: PlayerInfo[];
+  /** In a big match (PROTOCOL.md Part 2, "Big matches"): how many players there are; `players` lists only the latest. */
+  playerCount?: number;
   locked: boolean;
   lateJoin: boolean;
+  settings: { lateJoin: boolean; maxPlayers: number; phoneView: PhoneView };
   /** Deadline of the current phase (question end, reveal end, …), if it has one. */
   phaseEndsAt: number | null;
+  /** During `intro`: the question about to open. */
+  intro: IntroView | null;
   question: QuestionView | null;
   answered: { answered: number; total: number } | null;
   reveal: RevealView | null;
@@ -137,13 +182,18 @@ export type ServerMessage =
       serverTime: number;
       state: ClientState;
     }
-  | { type: 'players'; players: PlayerInfo[]; locked: boolean }
+  /** `playerCount`: in a big match (to the host only), how many players there are; `players` lists only the latest. */
+  | { type: 'players'; players: PlayerInfo[]; locked: boolean; playerCount?: number }
+  /** In a big match, everyone's roster news instead of `players`. */
+  | { type: 'roster_count'; players: number; connected: number; locked: boolean }
+  | ({ type: 'question_intro' } & IntroView)
   | ({ type: 'question' } & QuestionView)
   | { type: 'answer_ack'; questionIndex: number; choice: number }
   | { type: 'answer_count'; questionIndex: number; answered: number; total: number }
   | ({ type: 'reveal'; you?: RevealYou } & RevealView)
   | { type: 'leaderboard'; top: RankedPlayer[]; you?: { rank: number; score: number } }
-  | { type: 'finished'; standings: RankedPlayer[] }
+  /** In a big match `standings` is the top of them, `playerCount` how many there are in all, `you` each player's own place. */
+  | { type: 'finished'; standings: RankedPlayer[]; playerCount?: number; you?: { rank: number; score: number } }
   | { type: 'pong'; t: number; serverTime: number }
   | { type: 'kicked'; reason: string }
   | { type: 'match_closed'; reason: string }

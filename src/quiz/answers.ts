@@ -1,11 +1,12 @@
 /**
- * A player's answer to the current question: checked against PROTOCOL.md's rules, scored
- * on arrival (the points formula is in `scoring.ts`; scores themselves change at the reveal),
- * acknowledged, and counted for everyone.
+ * A player's answer to the current question: checked against PROTOCOL.md's rules (refused
+ * while the question's intro runs), scored on arrival (the points formula is in `scoring.ts`;
+ * scores themselves change at the reveal), acknowledged, and counted for everyone.
  */
 import { closeQuestionIfAllAnswered } from './phases';
 import { pointsFor } from './scoring';
-import { type Done, type Effect, type Failure, HOST_ID, type MatchSnapshot, type ParticipantId, fail, findPlayer } from './state';
+import { findPlayer, recordAnswer } from './rosterIndex';
+import { type Done, type Effect, type Failure, HOST_ID, type MatchSnapshot, type ParticipantId, fail } from './state';
 import { answerCount } from './views';
 
 export function answer(s: MatchSnapshot, by: ParticipantId, questionIndex: number, choice: number, now: number): Done | Failure {
@@ -15,6 +16,8 @@ export function answer(s: MatchSnapshot, by: ParticipantId, questionIndex: numbe
   if (questionIndex !== s.questionIndex || s.phase === 'lobby') return fail('WRONG_QUESTION');
   const question = s.quiz.questions[questionIndex];
   if (!question) return fail('WRONG_QUESTION');
+  // The suspense moment: the question is known but not open; nothing is recorded.
+  if (s.phase === 'intro') return fail('QUESTION_NOT_OPEN');
   if (!Number.isInteger(choice) || choice < 0 || choice >= question.choices.length) return fail('BAD_MESSAGE');
 
   const previous = s.answers[by];
@@ -27,11 +30,12 @@ export function answer(s: MatchSnapshot, by: ParticipantId, questionIndex: numbe
   if (s.phase !== 'question' || s.questionStartsAt === null || s.phaseEndsAt === null || now >= s.phaseEndsAt) {
     return fail('QUESTION_CLOSED');
   }
-  s.answers[by] = {
+  // A poll has no correct answer (`correct` is absent), so every answer to it scores 0.
+  recordAnswer(s, player, {
     choice,
     receivedAt: now,
-    points: pointsFor(choice === question.correct, now, s.questionStartsAt, s.phaseEndsAt - s.questionStartsAt),
-  };
+    points: pointsFor(question.correct !== undefined && choice === question.correct, now, s.questionStartsAt, s.phaseEndsAt - s.questionStartsAt),
+  }, now);
   s.revision++;
   const effects: Effect[] = [
     { kind: 'send', to: by, msg: { type: 'answer_ack', questionIndex, choice } },

@@ -9,9 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { closeQuestionIfAllAnswered } from './phases';
 import type { Attached, Done, Effect, Failure, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
-import { HOST_ID, connectedPlayers, fail, findPlayer, matchStatus } from './state';
+import { HOST_ID, fail, matchStatus } from './state';
 import { nameKey, validName } from './names';
-import { playersEffect } from './views';
+import { addPlayer, answerTally, connectedPlayers, findPlayer, nameTaken, nextGraceEnd, playerByToken, removePlayers, updatePlayer } from './rosterIndex';
+import { rosterEffects } from './views';
 
 export function newToken(): string {
   return randomBytes(18).toString('base64url');
@@ -23,10 +24,10 @@ function markIdleIfEmpty(s: MatchSnapshot, now: number): void {
 }
 
 function removePlayer(s: MatchSnapshot, id: string): void {
-  s.players = s.players.filter((p) => p.id !== id);
+  removePlayers(s, (p) => p.id !== id);
 }
 
-export function join(s: MatchSnapshot, rawName: string): Attached | Failure {
+export function join(s: MatchSnapshot, rawName: string, now: number): Attached | Failure {
   const name = validName(rawName);
   if (name === null) return fail('INVALID_NAME');
   if (matchStatus(s.phase) === 'finished') return fail('MATCH_STARTED');
@@ -34,7 +35,7 @@ export function join(s: MatchSnapshot, rawName: string): Attached | Failure {
   if (s.phase !== 'lobby' && !s.settings.lateJoin) return fail('MATCH_STARTED');
   // Look-alikes collide ("Ａｎｎ" and "ann"), and a kicked player's name stays taken.
   const key = nameKey(name);
-  if (s.players.some((p) => nameKey(p.name) === key) || s.kickedNames?.includes(key)) return fail('NAME_TAKEN');
+  if (nameTaken(s, key) || s.kickedNames?.includes(key)) return fail('NAME_TAKEN');
   if (s.players.length >= s.settings.maxPlayers) return fail('MATCH_FULL');
 
   const player: PlayerRecord = {
@@ -49,10 +50,10 @@ export function join(s: MatchSnapshot, rawName: string): Attached | Failure {
     left: false,
   };
   s.nextJoinOrder++;
-  s.players.push(player);
+  addPlayer(s, player, now);
   s.idleSince = null;
   s.revision++;
-  return { ok: true, participantId: player.id, effects: [playersEffect(s)] };
+  return { ok: true, participantId: player.id, effects: rosterEffects(s) };
 }
 
 /** Re-attaches the player or host that `token` belongs to. */
@@ -62,17 +63,14 @@ export function resume(s: MatchSnapshot, token: string, now: number): Attached |
     s.idleSince = null;
     return { ok: true, participantId: HOST_ID, effects: [] };
   }
-  const player = s.players.find((p) => p.token === token);
+  const player = playerByToken(s, token);
   if (!player) return fail('TOKEN_INVALID');
   const wasPresent = player.connected && !player.left;
-  player.connected = true;
-  player.droppedAt = null;
+  const wasLeft = player.left;
+  updatePlayer(s, player, { connected: true, droppedAt: null, left: false }, now);
   s.idleSince = null;
-  if (player.left) {
-    player.left = false;
-    s.revision++;
-  }
-  const effects = wasPresent ? [] : [playersEffect(s)];
+  if (wasLeft) s.revision++;
+  const effects = wasPresent ? [] : rosterEffects(s);
   effects.push(...closeQuestionIfAllAnswered(s, now));
   return { ok: true, participantId: player.id, effects };
 }
@@ -84,11 +82,10 @@ export function disconnect(s: MatchSnapshot, id: ParticipantId, now: number): Ef
   } else {
     const player = findPlayer(s, id);
     if (!player || !player.connected) return [];
-    player.connected = false;
-    player.droppedAt = now;
+    updatePlayer(s, player, { connected: false, droppedAt: now }, now);
   }
   markIdleIfEmpty(s, now);
-  return id === HOST_ID ? [] : [playersEffect(s)];
+  return id === HOST_ID ? [] : rosterEffects(s);
 }
 
 /**
@@ -98,9 +95,7 @@ export function disconnect(s: MatchSnapshot, id: ParticipantId, now: number): Ef
  */
 export function dropEveryone(s: MatchSnapshot, now: number): void {
   for (const p of s.players) {
-    if (p.left) continue;
-    p.connected = false;
-    p.droppedAt = now;
+    if (!p.left) updatePlayer(s, p, { connected: false, droppedAt: now }, now);
   }
   s.hostConnected = false;
   if (s.phase === 'lobby') s.idleSince = now;
@@ -115,12 +110,10 @@ export function leave(s: MatchSnapshot, id: ParticipantId, now: number): Done | 
     markIdleIfEmpty(s, now);
   } else {
     // Keeps the player's score in the standings; a resume with the token brings them back.
-    player.left = true;
-    player.connected = false;
-    player.droppedAt = null;
+    updatePlayer(s, player, { left: true, connected: false, droppedAt: null }, now);
   }
   s.revision++;
-  return { ok: true, effects: [playersEffect(s), ...closeQuestionIfAllAnswered(s, now)] };
+  return { ok: true, effects: [...rosterEffects(s), ...closeQuestionIfAllAnswered(s, now)] };
 }
 
 export function kick(s: MatchSnapshot, by: ParticipantId, playerId: string, now: number): Done | Failure {
@@ -128,8 +121,8 @@ export function kick(s: MatchSnapshot, by: ParticipantId, playerId: string, now:
   const player = findPlayer(s, playerId);
   if (!player) return fail('BAD_MESSAGE');
   (s.kickedNames ??= []).push(nameKey(player.name));
-  removePlayer(s, playerId);
   delete s.answers[playerId];
+  removePlayer(s, playerId);
   markIdleIfEmpty(s, now);
   s.revision++;
   return {
@@ -137,7 +130,7 @@ export function kick(s: MatchSnapshot, by: ParticipantId, playerId: string, now:
     effects: [
       { kind: 'send', to: playerId, msg: { type: 'kicked', reason: 'Removed by the host' } },
       { kind: 'drop', to: playerId, reason: 'kicked' },
-      playersEffect(s),
+      ...rosterEffects(s),
       ...closeQuestionIfAllAnswered(s, now),
     ],
   };
@@ -149,23 +142,19 @@ export function kick(s: MatchSnapshot, by: ParticipantId, playerId: string, now:
  */
 export function expireLobbySeats(s: MatchSnapshot, now: number): Effect[] {
   if (s.phase !== 'lobby') return [];
+  // Only when a seat is due (in a lobby, everyone not present is), not on every tick: the
+  // filter walks the whole roster.
+  if (answerTally(s, now).present === s.players.length) return [];
   const before = s.players.length;
-  s.players = s.players.filter((p) => p.connected || p.droppedAt === null || now < p.droppedAt + s.timing.reconnectGraceMs);
+  removePlayers(s, (p) => p.connected || p.droppedAt === null || now < p.droppedAt + s.timing.reconnectGraceMs);
   if (s.players.length === before) return [];
   s.revision++;
-  return [playersEffect(s)];
+  return rosterEffects(s);
 }
 
 /** When the next lobby seat is given back (the earliest grace after `now` to run out), or null. */
 export function nextSeatExpiry(s: MatchSnapshot, now: number): number | null {
-  if (s.phase !== 'lobby') return null;
-  let next: number | null = null;
-  for (const p of s.players) {
-    if (p.connected || p.droppedAt === null) continue;
-    const expiry = p.droppedAt + s.timing.reconnectGraceMs;
-    if (expiry > now && (next === null || expiry < next)) next = expiry;
-  }
-  return next;
+  return s.phase === 'lobby' ? nextGraceEnd(s, now, false) : null;
 }
 
 export function lock(s: MatchSnapshot, by: ParticipantId, locked: boolean): Done | Failure {
@@ -173,5 +162,5 @@ export function lock(s: MatchSnapshot, by: ParticipantId, locked: boolean): Done
   if (s.locked === locked) return { ok: true, effects: [] };
   s.locked = locked;
   s.revision++;
-  return { ok: true, effects: [playersEffect(s)] };
+  return { ok: true, effects: rosterEffects(s) };
 }

@@ -5,7 +5,7 @@
  * object, which `Match` owns; keeping it plain JSON is what makes `restore(snapshot())` exact.
  */
 import type { WsErrorCode } from '../protocol/errors';
-import type { Phase, ServerMessage } from '../protocol/messages';
+import type { Phase, PhoneView, QuestionKind, ServerMessage } from '../protocol/messages';
 import type { Question, Quiz } from './quizzes';
 
 export const HOST_ID = 'host';
@@ -29,6 +29,11 @@ export interface MatchTiming {
    * old rule (only the idle close).
    */
   lobbyMaxMs?: number;
+  /**
+   * The suspense moment before each question (QUESTION_INTRO_MS, scaled); 0 or absent: none,
+   * the question opens at once. Absent in snapshots written before it existed.
+   */
+  introMs?: number;
 }
 
 export interface MatchSettings {
@@ -36,6 +41,14 @@ export interface MatchSettings {
   maxPlayers: number;
   /** `hostName` of POST /matches: the host's name in its `welcome`. */
   hostName?: string;
+  /** What phones show; the server only stores and reports it. Absent (older snapshots): `full`. */
+  phoneView?: PhoneView;
+  /**
+   * PLAYER_LIST_MAX: with more players than this the match is big (PROTOCOL.md Part 2, "Big
+   * matches"): lists of players are cut to this many, and players get counts instead of the
+   * player list. Absent (older snapshots, tests of v1's rules): no limit.
+   */
+  playerListMax?: number;
 }
 
 export interface PlayerRecord {
@@ -51,10 +64,32 @@ export interface PlayerRecord {
   left: boolean;
 }
 
+/**
+ * One revealed answer, kept for the results: [playerId, choice, points, ms after startsAt].
+ * A tuple, not an object, because the history is part of every state the store writes.
+ */
+export type HistoryAnswer = [playerId: string, choice: number, points: number, ms: number];
+
 export interface AnswerRecord {
   choice: number;
   receivedAt: number;
   points: number;
+}
+
+/**
+ * Answers recorded since the match's last full save, and nothing else: what a store appends
+ * instead of rewriting the whole match, so an answer costs the same bytes whatever the
+ * match's size. `revision` is the match's revision after the last of them.
+ *
+ * In a big match (PROTOCOL.md Part 2, "Big matches") the players who joined since are
+ * appended too (`players`, their records as of the write): rewriting 10,000 players for each
+ * join was most of a worker's work while a big match filled. Absent: nobody joined.
+ */
+export interface AnswerAppend {
+  revision: number;
+  questionIndex: number;
+  answers: Record<string, AnswerRecord>;
+  players?: PlayerRecord[];
 }
 
 /** Everything a match is, as plain JSON. `restore(snapshot())` rebuilds it exactly. */
@@ -87,6 +122,11 @@ export interface MatchSnapshot {
    * a kicked player cannot walk straight back in under it. Optional: older snapshots have none.
    */
   kickedNames?: string[];
+  /**
+   * The answers of each revealed question, by question index (`history.ts`), so the results
+   * can list them after a restore. Optional: older snapshots have none.
+   */
+  history?: HistoryAnswer[][];
 }
 
 export type Effect =
@@ -116,17 +156,6 @@ export function matchStatus(phase: Phase): MatchStatus {
   return 'running';
 }
 
-export function findPlayer(s: MatchSnapshot, id: string): PlayerRecord | undefined {
-  return s.players.find((p) => p.id === id);
-}
-
-/** Players currently holding a connection (the host not counted). */
-export function connectedPlayers(s: MatchSnapshot): number {
-  let n = 0;
-  for (const p of s.players) if (p.connected) n++;
-  return n;
-}
-
 /**
  * Connected, or dropped less than the reconnect grace ago (and not gone by `leave`): a player
  * the match waits for, and who counts in `answer_count.total`.
@@ -135,6 +164,16 @@ export function isPresent(s: MatchSnapshot, p: PlayerRecord, now: number): boole
   if (p.left) return false;
   if (p.connected) return true;
   return p.droppedAt !== null && now < p.droppedAt + s.timing.reconnectGraceMs;
+}
+
+/** How the question is played; absent is v1's `choice`. */
+export function questionKind(question: Question): QuestionKind {
+  return question.kind ?? 'choice';
+}
+
+/** The suspense moment before each question, in ms (0: none). */
+export function introMs(s: MatchSnapshot): number {
+  return s.timing.introMs ?? 0;
 }
 
 /** A question's time limit as this match plays it (scaled), in ms. */

@@ -3,10 +3,10 @@
  * question without its answer, the reveal and the rankings. Reads only; nothing here changes
  * the match, so any part may build a message from the state it has just changed.
  */
-import type { ClientState, PlayerInfo, QuestionView, RankedPlayer, RevealView, ServerMessage } from '../protocol/messages';
-import { rank } from './scoring';
+import type { ClientState, IntroView, PlayerInfo, QuestionView, RankedPlayer, RevealView, ServerMessage } from '../protocol/messages';
+import { answerTally, choiceCounts, connectedPlayers, findPlayer, rankOf, ranking } from './rosterIndex';
 import type { Effect, MatchSnapshot, ParticipantId, PlayerRecord } from './state';
-import { HOST_ID, findPlayer, isPresent, questionLimitMs } from './state';
+import { HOST_ID, questionKind, questionLimitMs } from './state';
 
 type AnswerCount = Extract<ServerMessage, { type: 'answer_count' }>;
 
@@ -17,22 +17,32 @@ export function quizInfo(s: MatchSnapshot): { title: string; questionCount: numb
   return { title: s.quiz.title, questionCount: s.quiz.questions.length };
 }
 
-export function ranked(s: MatchSnapshot): RankedPlayer[] {
-  return rank(s.players.map((p) => ({ playerId: p.id, name: p.name, score: p.score, joinOrder: p.joinOrder }))).map((r) => ({
-    playerId: r.playerId,
-    name: r.name,
-    score: r.score,
-    rank: r.rank,
-  }));
+/**
+ * A big match has more players than its PLAYER_LIST_MAX (PROTOCOL.md Part 2, "Big matches"):
+ * sending each of them the whole player list on every join would cost O(players²) bytes.
+ */
+export function isBig(s: MatchSnapshot): boolean {
+  const max = s.settings.playerListMax;
+  return max !== undefined && s.players.length > max;
 }
 
+/** Every player; in a big match only the latest PLAYER_LIST_MAX to join (the names a host watches arrive). */
 function playerList(s: MatchSnapshot): PlayerInfo[] {
-  return s.players.map((p) => ({ playerId: p.id, name: p.name, connected: p.connected }));
+  const players = isBig(s) ? s.players.slice(-s.settings.playerListMax!) : s.players;
+  return players.map((p) => ({ playerId: p.id, name: p.name, connected: p.connected }));
 }
 
-/** The roster changed (join, drop, leave, kick, lock): everyone gets the whole list. */
-export function playersEffect(s: MatchSnapshot): Effect {
-  return { kind: 'broadcast', msg: { type: 'players', players: playerList(s), locked: s.locked } };
+/**
+ * The roster changed (join, drop, leave, kick, lock): everyone gets the whole list; in a big
+ * match, everyone gets the counts and the host the latest players (both throttled on the wire).
+ */
+export function rosterEffects(s: MatchSnapshot): Effect[] {
+  if (!isBig(s)) return [{ kind: 'broadcast', msg: { type: 'players', players: playerList(s), locked: s.locked } }];
+  const playerCount = s.players.length;
+  return [
+    { kind: 'broadcast', msg: { type: 'roster_count', players: playerCount, connected: connectedPlayers(s), locked: s.locked } },
+    { kind: 'send', to: HOST_ID, msg: { type: 'players', players: playerList(s), locked: s.locked, playerCount } },
+  ];
 }
 
 /**
@@ -43,10 +53,22 @@ export function playersEffect(s: MatchSnapshot): Effect {
  * it had answered; a kicked player's answer is deleted with it.
  */
 export function answerCount(s: MatchSnapshot, now: number): AnswerCount {
-  let waiting = 0;
-  for (const p of s.players) if (!s.answers[p.id] && isPresent(s, p, now)) waiting++;
-  const answered = Object.keys(s.answers).length;
+  const { answered, waiting } = answerTally(s, now);
   return { type: 'answer_count', questionIndex: s.questionIndex, answered, total: answered + waiting };
+}
+
+/** The question about to open, during its intro: no choices, never the correct one. */
+export function introView(s: MatchSnapshot): IntroView | null {
+  const q = s.quiz.questions[s.questionIndex];
+  if (!q || s.phase !== 'intro' || s.phaseEndsAt === null) return null;
+  return {
+    index: s.questionIndex,
+    total: s.quiz.questions.length,
+    text: q.text,
+    kind: questionKind(q),
+    ...(q.image !== undefined ? { image: q.image } : {}),
+    opensAt: s.phaseEndsAt,
+  };
 }
 
 /** The current question as players may see it: never the correct choice. */
@@ -60,15 +82,15 @@ export function questionView(s: MatchSnapshot): QuestionView | null {
     choices: [...q.choices],
     startsAt: s.questionStartsAt,
     endsAt: s.questionStartsAt + questionLimitMs(s, q),
+    kind: questionKind(q),
+    ...(q.image !== undefined ? { image: q.image } : {}),
   };
 }
 
 export function revealView(s: MatchSnapshot): RevealView | null {
   const q = s.quiz.questions[s.questionIndex];
   if (!q) return null;
-  const counts = q.choices.map(() => 0);
-  for (const a of Object.values(s.answers)) counts[a.choice] = (counts[a.choice] ?? 0) + 1;
-  return { questionIndex: s.questionIndex, correct: q.correct, counts };
+  return { questionIndex: s.questionIndex, correct: q.correct ?? null, counts: choiceCounts(s, q.choices.length), kind: questionKind(q) };
 }
 
 export function welcome(s: MatchSnapshot, id: ParticipantId, now: number): ServerMessage {
@@ -86,8 +108,9 @@ export function welcome(s: MatchSnapshot, id: ParticipantId, now: number): Serve
 
 /** `player` undefined: the host's view. */
 function clientState(s: MatchSnapshot, player: PlayerRecord | undefined, now: number): ClientState {
-  const standings = ranked(s);
-  const mine = player ? standings.find((r) => r.playerId === player.id) : undefined;
+  const standings = ranking(s);
+  const mine = player ? rankOf(s, player.id) : undefined;
+  const big = isBig(s);
   const answer = player ? s.answers[player.id] : undefined;
   const showQuestion = s.phase === 'question' || s.phase === 'reveal';
   // The correct choice exists in the state only once its question has been revealed.
@@ -98,14 +121,17 @@ function clientState(s: MatchSnapshot, player: PlayerRecord | undefined, now: nu
     phase: s.phase,
     quiz: quizInfo(s),
     players: playerList(s),
+    ...(big ? { playerCount: s.players.length } : {}),
     locked: s.locked,
     lateJoin: s.settings.lateJoin,
+    settings: { lateJoin: s.settings.lateJoin, maxPlayers: s.settings.maxPlayers, phoneView: s.settings.phoneView ?? 'full' },
     phaseEndsAt: s.phase === 'finished' ? null : s.phaseEndsAt,
+    intro: introView(s),
     question: showQuestion ? questionView(s) : null,
     answered: s.phase === 'question' ? { answered: count.answered, total: count.total } : null,
     reveal: revealed ? revealView(s) : null,
     leaderboard: s.phase === 'leaderboard' || s.phase === 'reveal' ? standings.slice(0, LEADERBOARD_SIZE) : null,
-    standings: s.phase === 'finished' ? standings : null,
+    standings: s.phase === 'finished' ? standings.slice(0, big ? s.settings.playerListMax : undefined) : null,
     you: player
       ? {
           score: player.score,

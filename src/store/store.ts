@@ -14,8 +14,8 @@
  * `save` from any other epoch fails with `StoreFencedError`, so an owner that was declared
  * dead but wakes up again cannot overwrite its successor's state.
  */
-import type { MatchSnapshot } from '../quiz/engine';
-import type { RankedPlayer } from '../protocol/messages';
+import type { AnswerAppend, HistoryAnswer, MatchSnapshot } from '../quiz/engine';
+import type { QuestionResult, RankedPlayer } from '../protocol/messages';
 
 /**
  * What a running match changes: its snapshot without the quiz. The quiz never changes after
@@ -30,9 +30,69 @@ export function stateOf(snapshot: Readonly<MatchSnapshot>): MatchState {
   return state;
 }
 
+/**
+ * The state to write when the store already holds the history below `historyFrom`: its own
+ * fields, and the history entries from that index on (a shallow view, like `stateOf`).
+ */
+export function stateToWrite(snapshot: Readonly<MatchSnapshot>, historyFrom: number): { state: Omit<MatchState, 'history'>; history: HistoryAnswer[][] } {
+  const { quiz: _quiz, history, ...state } = snapshot;
+  return { state, history: history?.slice(historyFrom) ?? [] };
+}
+
+/**
+ * The history as stored apart, put back into a state read from a store: entries by question
+ * index, over whatever the state itself carries (states written before the history was kept
+ * apart carry all of it).
+ */
+export function withHistory<S extends MatchState>(state: S, entries: ReadonlyMap<number, HistoryAnswer[]>): S {
+  if (entries.size === 0) return state;
+  const history = (state.history ??= []);
+  for (const [index, answers] of [...entries].sort((a, b) => a[0] - b[0])) {
+    while (history.length < index) history.push([]);
+    history[index] = answers;
+  }
+  return state;
+}
+
+/**
+ * A stored state with the answers (and a big match's joins) appended since it was saved: what
+ * `claim` and `load` return, exactly the match as its owner last had it acknowledged. Answers
+ * for another question than the state's cannot be there (every phase change is a full save);
+ * they are ignored rather than trusted if they are.
+ */
+export function withAnswers<S extends MatchState>(state: S, append: AnswerAppend | null): S {
+  if (!append || append.questionIndex !== state.questionIndex) return state;
+  Object.assign(state.answers, append.answers);
+  if (append.players && append.players.length > 0) addJoined(state, append.players);
+  state.revision = Math.max(state.revision, append.revision);
+  return state;
+}
+
+/**
+ * Players appended by their joins, after those already in the state, in join order (as `join`
+ * left them). The state's players are in join order, and every full save clears the appends,
+ * so an appended player with a join order up to the state's last is already in it.
+ */
+function addJoined(state: MatchState, joined: readonly MatchState['players'][number][]): void {
+  // A store may give them back in any order (a Redis hash does).
+  for (const p of [...joined].sort((a, b) => a.joinOrder - b.joinOrder)) {
+    if (p.joinOrder <= (state.players.at(-1)?.joinOrder ?? 0)) continue;
+    state.players.push(p);
+    state.nextJoinOrder = Math.max(state.nextJoinOrder, p.joinOrder + 1);
+  }
+  // A join marks the lobby as in use.
+  state.idleSince = null;
+}
+
 export interface StoredMatch {
   epoch: number;
   snapshot: MatchSnapshot;
+  /**
+   * From `claim`: how long ago the match was last written (by the store's own clock, so hosts'
+   * clocks need not agree). A match restored after its owner died gets that time back on an
+   * open question's clock (quiz/phases.ts `giveTimeBack`).
+   */
+  sinceWriteMs?: number;
 }
 
 export interface MatchResults {
@@ -41,6 +101,8 @@ export interface MatchResults {
   questionCount: number;
   finishedAt: number;
   standings: RankedPlayer[];
+  /** Each question with its answers (PROTOCOL.md Part 2). Absent in results kept from before it existed. */
+  questions?: QuestionResult[];
 }
 
 /**
@@ -55,8 +117,22 @@ export interface MatchHostStore {
   /**
    * Replaces the match's state if `epoch` is still current; otherwise `StoreFencedError`.
    * The quiz is the one given to `create`: stores need not write it again.
+   *
+   * `historyFrom`: the store already holds the revealed questions' answers (`history`) below
+   * this index, from an earlier save: only the later ones are written. The history only grows
+   * (a question's answers are final once revealed), and it was most of every phase change's
+   * write: all the answers of the match so far, rewritten three times a question. A store that
+   * holds fewer entries than `historyFrom` (it lost them) fails the save as unavailable: the
+   * caller's retry writes everything.
    */
-  save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>): Promise<void>;
+  save(matchId: string, epoch: number, snapshot: Readonly<MatchSnapshot>, historyFrom?: number): Promise<void>;
+  /**
+   * Adds answers to the current question of the state last saved (and, in a big match, the
+   * players who joined), fenced like `save`: what a match writes when those are all that
+   * changed, so an answer or a join costs the same few bytes whatever the match's size. The
+   * next `save` replaces them with the whole state.
+   */
+  appendAnswers(matchId: string, epoch: number, append: AnswerAppend): Promise<void>;
   /** The match is over: its live state goes; results stay. Fenced like `save`. */
   remove(matchId: string, epoch: number): Promise<void>;
   /** Keeps the final standings readable (at least 24 h with Redis). */
@@ -65,8 +141,12 @@ export interface MatchHostStore {
 
 /** What places matches and answers for them while no host has them: the pool master today. */
 export interface MatchDirectory {
-  /** Hands the match to a new owner: bumps and returns the epoch with the snapshot. */
-  claim(matchId: string): Promise<StoredMatch | null>;
+  /**
+   * Hands the match to a new owner: bumps and returns the epoch with the snapshot. With
+   * `ifEpoch`, only if the match is still at that epoch (several hosts racing to take over a
+   * dead host's match: exactly one wins); otherwise `StoreFencedError`.
+   */
+  claim(matchId: string, ifEpoch?: number): Promise<StoredMatch | null>;
   /** The stored match, for describing one that is between owners. */
   load(matchId: string): Promise<StoredMatch | null>;
   /** Removes a match the directory claimed (a poison match), fenced by that claim's epoch. */

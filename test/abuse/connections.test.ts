@@ -162,14 +162,17 @@ describe.each(['single', 'pool'] as const)('%s: connections', (mode) => {
 /**
  * A client that joins and then never reads, in a match whose every `players` broadcast is
  * ~17 KB (250 dropped players with 20-character names stay listed once it runs) and whose host
- * toggles the lock 3,000 times, one toggle per store write (within one write, `players`
- * broadcasts are merged): ~50 MB head for the slow client. Measured without the bound
- * (SEND_BUFFER_LIMIT_BYTES=1e9), the single process grew by 45 MiB; with it, by 10 MiB.
+ * toggles the lock until the host has read more than 30 MiB of broadcasts (about 2,000 toggles
+ * on a calm machine). Toggles merged into one store write send one `players` broadcast, and a
+ * busy machine merges more of them, so the test counts bytes, not toggles. Measured without the
+ * bound (SEND_BUFFER_LIMIT_BYTES=1e9), the single process grew by 45 MiB; with it, by 10 MiB.
  */
 describe.each(['single', 'pool'] as const)('%s: a client that does not read', (mode) => {
   const group = new ProcessGroup();
   let service: RunningService;
-  const TOGGLES = 3000;
+  const BUSY_BYTES = 30 * 1024 * 1024;
+  /** Far more than a calm machine needs; only bounds the loop. */
+  const MAX_TOGGLES = 15_000;
   beforeAll(async () => {
     service = await startMatchService(group, mode, {
       MAX_WORKERS: '1',
@@ -183,6 +186,11 @@ describe.each(['single', 'pool'] as const)('%s: a client that does not read', (m
       ADDRESS_MSG_BURST: '100000',
       MAX_CONNECTIONS_PER_IP: '1000',
       SEND_BUFFER_LIMIT_BYTES: '65536',
+      // The send buffer must hold a question's picture three times (config.ts checks it).
+      MAX_IMAGE_BYTES: '16384',
+      // 250 players stay below the big-match limit, so every lock toggle still broadcasts the
+      // whole player list (a big match would send players counts instead).
+      PLAYER_LIST_MAX: '1000',
       // Slower clock than FAST_ENV: the match must still be running when the toggles end,
       // and the dropped players keep their lobby seats (30 s grace) until it starts.
       MATCH_TIME_SCALE: '0.5',
@@ -226,14 +234,14 @@ describe.each(['single', 'pool'] as const)('%s: a client that does not read', (m
     const serverPid = mode === 'single' ? service.proc.pid : (await fetchWorkerStats(service.url)).workers.find((w) => w.workerId === m.workerId)!.pid;
     const rssBefore = readRssKiB(serverPid)!;
     const honest = playHonestMatch(service, '198.51.104');
-    for (let i = 0; i < TOGGLES; i++) {
+    for (let i = 0; hostBytes <= BUSY_BYTES && i < MAX_TOGGLES; i++) {
       host.send(JSON.stringify({ type: 'lock', locked: i % 2 === 0 }));
       await sleep(1);
     }
     // A pong comes after every broadcast sent before it: the host has seen them all.
     host.send(JSON.stringify({ type: 'ping', t: 7 }));
     await eventually(async () => (lastPong === 7 ? true : undefined), 60_000, 'the host to read every broadcast');
-    expect(hostBytes, 'the match really was busy').toBeGreaterThan(30 * 1024 * 1024);
+    expect(hostBytes, 'the match really was busy').toBeGreaterThan(BUSY_BYTES);
     await service.proc.waitForLine('Closing a client that does not read its messages', 5_000);
     const rssAfter = readRssKiB(serverPid)!;
     expect(rssAfter - rssBefore, `RSS ${rssBefore} → ${rssAfter} KiB`).toBeLessThan(25 * 1024);

@@ -17,6 +17,7 @@ import { eventually, ProcessGroup } from '../helpers/processes';
 import { freePort } from '../../scripts/lib/ports';
 import { ROOT } from '../../scripts/lib/repoRoot';
 import { startMatchService, type RunningService } from '../helpers/servers';
+import { TestRedis } from '../helpers/redis';
 
 const OUR_IMAGE = /quiz-match-server/;
 /** Set by the Dockerfile for npm and express's production behaviour; not a setting of ours. */
@@ -58,19 +59,31 @@ interface K8sContainer {
 const k8sDocs = (): Array<{ file: string; doc: K8sObject }> =>
   deployFiles('.yaml').filter((f) => f.startsWith('deploy/k8s/')).flatMap((file) => yamlDocs(file).map((doc) => ({ file, doc: doc as K8sObject })));
 
+/** What a `$(POD_IP)`-style reference stands for when a manifest's settings are checked. */
+const POD_VAR_SAMPLE = '10.0.0.7';
+
 function k8sAppContainers(): AppContainer[] {
   return k8sDocs().flatMap(({ file, doc }) => {
     const podSpec = (doc.spec?.template as { spec?: { containers?: K8sContainer[] } } | undefined)?.spec;
     return (podSpec?.containers ?? [])
       .filter((c) => OUR_IMAGE.test(c.image))
-      .map((c) => ({
-        where: `${file} ${doc.kind}/${doc.metadata?.name} container ${c.name}`,
-        server: serverOf(c.command),
-        env: Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!])),
-        envFrom: (c.env ?? []).filter((e) => e.value === undefined).map((e) => e.name),
+      .map((c) => {
+        // Kubernetes' own variables: one taken from the pod (`fieldRef`, e.g. its IP) only to be
+        // put into a setting as `$(NAME)` is not a setting; it is substituted as Kubernetes does.
+        const values = (c.env ?? []).flatMap((e) => (e.value === undefined ? [] : [e.value]));
+        const podVars = new Set(
+          (c.env ?? []).filter((e) => (e.valueFrom as { fieldRef?: unknown } | undefined)?.fieldRef && values.some((v) => v.includes(`$(${e.name})`))).map((e) => e.name),
+        );
+        const substitute = (v: string) => v.replace(/\$\(([A-Z_]+)\)/g, (all, name: string) => (podVars.has(name) ? POD_VAR_SAMPLE : all));
+        return {
+          where: `${file} ${doc.kind}/${doc.metadata?.name} container ${c.name}`,
+          server: serverOf(c.command),
+          env: Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, substitute(e.value!)])),
+          envFrom: (c.env ?? []).filter((e) => e.value === undefined && !podVars.has(e.name)).map((e) => e.name),
         containerPorts: c.ports ?? [],
-        probes: [c.readinessProbe, c.livenessProbe, c.startupProbe].flatMap((p) => (p?.httpGet ? [p.httpGet] : [])),
-      }));
+          probes: [c.readinessProbe, c.livenessProbe, c.startupProbe].flatMap((p) => (p?.httpGet ? [p.httpGet] : [])),
+        };
+      });
   });
 }
 
@@ -210,16 +223,22 @@ describe('environment and ports', () => {
 
 describe('probes answer on running servers', () => {
   const group = new ProcessGroup();
+  let redis: TestRedis;
   let pool: RunningService;
   let apiUrl: string;
   beforeAll(async () => {
-    pool = await startMatchService(group, 'pool', { MAX_WORKERS: '1' });
+    // With Redis, as deployed: the scrape then has the metrics of several hosts too.
+    redis = await TestRedis.start(group);
+    pool = await startMatchService(group, 'pool', { MAX_WORKERS: '1', REDIS_URL: redis.url });
     const apiPort = await freePort();
     group.spawn(process.execPath, ['dist/apiServer.js'], { env: { API_PORT: String(apiPort), HOST: '127.0.0.1' } });
     apiUrl = `http://127.0.0.1:${apiPort}`;
     await eventually(async () => ((await fetch(`${apiUrl}/api/quizzes`)).status === 200 ? true : undefined), 30_000, 'API server');
   });
-  afterAll(() => group.stopAll());
+  afterAll(async () => {
+    await group.stopAll();
+    redis?.cleanup();
+  });
 
   it('every probe path of the manifests, compose and the Dockerfile\'s HEALTHCHECK answers 200', async () => {
     const probes = [...k8sAppContainers(), ...composeAppContainers()].flatMap((c) => c.probes.map((p) => ({ server: c.server, path: p.path })));

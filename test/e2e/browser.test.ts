@@ -1,17 +1,18 @@
 /**
- * The browser quiz in real Chromium (Debian's /usr/bin/chromium, driven by playwright-core)
+ * The browser quiz in real Chromium (Debian's /usr/bin/driven by playwright-core)
  * against the real API server and the real worker pool: a host and two players in separate
  * browser contexts play to the podium; the same with the worker killed mid-question; a hostile
  * name; and the operators' dashboard. Screenshots of every screen go to test-artifacts/.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { freePort } from '../../scripts/lib/ports';
 import { ROOT } from '../../scripts/lib/repoRoot';
 import { eventually, ProcessGroup } from '../helpers/processes';
+import { launchChromium, startApiServer } from '../helpers/browser';
 import { json, type MatchResults, type RunningService, startMatchService } from '../helpers/servers';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -47,15 +48,9 @@ beforeAll(async () => {
     TRUST_PROXY: 'loopback',
     OPS_TOKEN,
   });
-  const api = group.spawn(process.execPath, ['dist/apiServer.js'], {
-    env: { API_PORT: String(apiPort), HOST: '127.0.0.1', MATCH_SERVICE_URL: svc.url, LOG_LEVEL: 'warn' },
-  });
-  await eventually(async () => ((await fetch(`${app}/api/quizzes`)).ok ? true : undefined), 20_000, 'API server');
+  const api = await startApiServer(group, apiPort, svc.url);
   expect(api.pid).toBeGreaterThan(0);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -22,9 +22,14 @@ export interface RunningService {
   proc: Started;
 }
 
-/** Short phases so a whole match plays in a few seconds. */
+/**
+ * Short phases so a whole match plays in a few seconds. No suspense moment before questions
+ * (QUESTION_INTRO_MS=0): tests that play matches expect `question` right after `start` and
+ * each leaderboard, as in v1; the tests of the intro turn it on.
+ */
 export const FAST_ENV = {
   MATCH_TIME_SCALE: '0.05',
+  QUESTION_INTRO_MS: '0',
   LOG_LEVEL: 'info',
   HEARTBEAT_INTERVAL_MS: '200',
   HEARTBEAT_TIMEOUT_MS: '1500',

@@ -12,33 +12,12 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type AnswerPolicy } from '../../scripts/lib/answerer';
-import { MatchClient } from '../../scripts/lib/matchClient';
-import { MatchSocket } from '../../scripts/lib/matchSocket';
 import { pidAlive as alive } from '../../scripts/lib/processTree';
-import { OUTLIVE_RESTARTS } from '../../scripts/lib/retryPolicy';
 import { eventually, ProcessGroup } from '../helpers/processes';
 import { TestRedis } from '../helpers/redis';
+import { CRASH_Q, correctOf, finish, HELD, PLAYERS, playToCrashQuestion, quiz, script, scriptCorrect, wrongOf } from '../helpers/chaosScript';
+import { MatchSocket } from '../../scripts/lib/matchSocket';
 import { createMatch, type RunningService, startMatchService } from '../helpers/servers';
-
-const QUESTIONS = 4;
-const CRASH_Q = 1;
-const PLAYERS = 5;
-const HELD = [3, 4];
-const quiz = {
-  title: 'Chaos quiz',
-  questions: Array.from({ length: QUESTIONS }, (_, i) => ({
-    text: `Q${i}`,
-    choices: ['a', 'b', 'c', 'd'],
-    correct: (i * 3 + 1) % 4,
-    timeLimitSec: 60,
-  })),
-};
-const correctOf = (i: number) => quiz.questions[i]!.correct;
-const wrongOf = (i: number) => (correctOf(i) + 1) % 4;
-/** Player k's choice at question i. Players held across the crash answer it wrong. */
-const script = (k: number) => (i: number) =>
-  i === CRASH_Q && HELD.includes(k) ? wrongOf(i) : (k + i) % 3 !== 0 ? correctOf(i) : wrongOf(i);
 
 const POOL_ENV = {
   MATCH_TIME_SCALE: '1',
@@ -51,12 +30,6 @@ const POOL_ENV = {
   HEARTBEAT_TIMEOUT_MS: '1500',
 };
 
-/** A player that answers by `choose` on receipt, holds `hold` until released, and outlives crashes of its server. */
-function scriptedPlayer(url: string, name: string, choose: (questionIndex: number) => number, hold: number[]): MatchClient {
-  const answer: AnswerPolicy = { delayMs: () => 0, choose: (i) => ({ choice: choose(i), intendedCorrect: false }) };
-  return new MatchClient({ url, hello: { type: 'join', name }, role: 'player', answer, hold, retry: OUTLIVE_RESTARTS, closeOnFinish: false, keepMessages: true });
-}
-
 const group = new ProcessGroup();
 const redises: TestRedis[] = [];
 afterEach(async () => {
@@ -67,62 +40,13 @@ afterAll(async () => {
   for (const r of redises) r.cleanup();
 });
 
-interface Played {
-  matchIds: string[];
-  players: MatchClient[][];
-}
-
-/** Creates `n` matches, joins 5 scripted players each, starts them and brings every match to the crash question. */
-async function playToCrashQuestion(svc: RunningService, n: number): Promise<Played> {
-  const matchIds: string[] = [];
-  const players: MatchClient[][] = [];
-  const hosts: MatchSocket[] = [];
-  for (let m = 0; m < n; m++) {
-    const match = await createMatch(svc, { quiz });
-    matchIds.push(match.matchId);
-    const ps = Array.from({ length: PLAYERS }, (_, k) => scriptedPlayer(svc.wsUrl + match.wsPath, `m${m}p${k}`, script(k), k >= HELD[0]! ? [CRASH_Q] : []));
-    for (const p of ps) await p.connectOrThrow();
-    players.push(ps);
-    const host = await MatchSocket.connect(svc.wsUrl + match.wsPath);
-    host.send({ type: 'resume', token: match.hostToken });
-    await host.next('welcome');
-    hosts.push(host);
-  }
-  for (const h of hosts) h.send({ type: 'start' });
-  // Every non-held player's answer to the crash question is acknowledged, hence durable.
-  for (const ps of players) for (const p of ps.filter((_, k) => !HELD.includes(k))) await p.waitForAck(CRASH_Q);
-  for (const h of hosts) h.close();
-  return { matchIds, players };
-}
-
-/** Correct answers counted in `score`, for answers sent on receipt (each within 5 % of 1000). */
-function correctCount(score: number): number {
-  const n = Math.round(score / 1000);
-  expect(score).toBeGreaterThanOrEqual(n * 950);
-  expect(score).toBeLessThanOrEqual(n * 1000);
-  return n;
-}
-
-const scriptCorrect = (k: number) => Array.from({ length: QUESTIONS }, (_, i) => i).filter((i) => script(k)(i) === correctOf(i)).length;
-
-async function finish(played: Played, opts: { afterCrash?: boolean } = {}): Promise<Array<Array<{ name: string; correct: number }>>> {
-  if (opts.afterCrash) {
-    // The script: held players answer once everyone is back, so nobody's points depend on
-    // how long their own reconnect backoff happened to be.
-    for (const ps of played.players) {
-      for (const p of ps) await eventually(() => (p.resumes >= 1 && p.welcomes.length >= 2 ? true : undefined), 30_000, `${p.name} to resume`);
-    }
-  }
-  for (const ps of played.players) for (const [k, p] of ps.entries()) if (HELD.includes(k)) p.release(CRASH_Q);
-  const standings = [];
-  for (const ps of played.players) {
-    const all = await Promise.all(ps.map((p) => p.finalStandings));
-    // Everyone in a match sees the same standings.
-    for (const s of all) expect(s).toEqual(all[0]);
-    standings.push(all[0]!.map(({ name, score }) => ({ name, correct: correctCount(score) })).sort((a, b) => a.name.localeCompare(b.name)));
-  }
-  for (const ps of played.players) for (const p of ps) void p.stop();
-  return standings;
+/**
+ * Waits until the baseline's matches have left their workers (FINISH_GRACE_MS after the
+ * podium), so the crash run's matches are packed onto one worker again however slowly the
+ * machine ran: a baseline match still held would push some of them onto the next worker.
+ */
+async function baselineGone(svc: RunningService): Promise<void> {
+  await eventually(async () => ((await fetchWorkerStats(svc.url)).totalMatches === 0 ? true : undefined), 30_000, 'the baseline matches to leave');
 }
 
 async function ownerOf(svc: RunningService, matchId: string) {
@@ -144,6 +68,7 @@ describe.each(['memory', 'redis'] as const)('crash recovery with the %s store', 
     if (mode === 'redis') await svc.proc.waitForLine('"Master connected to Redis"');
 
     const baseline = await finish(await playToCrashQuestion(svc, 3));
+    await baselineGone(svc);
 
     const played = await playToCrashQuestion(svc, 3);
     const victim = await ownerOf(svc, played.matchIds[0]!);
@@ -173,6 +98,7 @@ describe.each(['memory', 'redis'] as const)('crash recovery with the %s store', 
     const env = { ...POOL_ENV, ...(await redisFor(mode)) };
     const svc = await startMatchService(group, 'pool', env);
     const baseline = await finish(await playToCrashQuestion(svc, 1));
+    await baselineGone(svc);
     const played = await playToCrashQuestion(svc, 1);
     const victim = await ownerOf(svc, played.matchIds[0]!);
     process.kill(victim.pid, 'SIGSTOP');
@@ -219,6 +145,7 @@ describe('Redis trouble', () => {
     redises.push(redis);
     const svc = await startMatchService(group, 'pool', { ...POOL_ENV, REDIS_URL: redis.url });
     const baseline = await finish(await playToCrashQuestion(svc, 1));
+    await baselineGone(svc);
     const played = await playToCrashQuestion(svc, 1);
     await redis.kill();
     // While Redis is down the held players answer: the answers must not be acknowledged.
@@ -239,6 +166,7 @@ describe('Redis trouble', () => {
     redises.push(redis);
     const svc = await startMatchService(group, 'pool', { ...POOL_ENV, REDIS_URL: redis.url });
     const baseline = await finish(await playToCrashQuestion(svc, 2));
+    await baselineGone(svc);
     const played = await playToCrashQuestion(svc, 2);
     const workerPids = (await fetchWorkerStats(svc.url)).workers.map((w) => w.pid);
     process.kill(svc.proc.pid, 'SIGKILL');

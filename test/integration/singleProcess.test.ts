@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_BODY_BYTES } from '../../src/http/matchRoutes';
 import { ProcessGroup } from '../helpers/processes';
 import { resetUpgrades } from '../helpers/rawUpgrade';
 import { MatchSocket } from '../../scripts/lib/matchSocket';
@@ -281,7 +282,7 @@ describe('single-process match server', () => {
       [JSON.stringify({ quiz: { title: 'x', questions: [{ text: 'q', choices: ['a'], correct: 0, timeLimitSec: 10 }] } }), 400, 'BAD_REQUEST'],
       [JSON.stringify({ quiz: { title: 'x', questions: [{ text: 'q', choices: ['a', 'b'], correct: 2, timeLimitSec: 10 }] } }), 400, 'BAD_REQUEST'],
       [JSON.stringify({ quizId: 'world-capitals', settings: { maxPlayers: 100_000 } }), 400, 'BAD_REQUEST'],
-      [JSON.stringify({ quiz: { title: 'x'.repeat(300_000), questions: [] } }), 413, 'TOO_LARGE'],
+      [JSON.stringify({ quiz: { title: 'x'.repeat(MAX_BODY_BYTES), questions: [] } }), 413, 'TOO_LARGE'],
     ];
     for (const [body, status, code] of cases) {
       const res = await post(body);

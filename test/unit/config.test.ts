@@ -104,6 +104,7 @@ describe('loadConfig', () => {
     ['LOG_PRETTY', { LOG_PRETTY: 'maybe' }],
     ['REDIS_URL', { REDIS_URL: 'not a url' }],
     ['HEARTBEAT_TIMEOUT_MS', { HEARTBEAT_INTERVAL_MS: '1000', HEARTBEAT_TIMEOUT_MS: '500' }],
+    ['SEND_BUFFER_LIMIT_BYTES', { MAX_IMAGE_BYTES: '262144', SEND_BUFFER_LIMIT_BYTES: '524288' }],
   ])('refuses a bad %s with a ConfigError naming it', (setting, env) => {
     const err = configError(env);
     expect(err.name).toBe('ConfigError');
@@ -123,10 +124,11 @@ describe('matchTiming', () => {
       finishGraceMs: 60_000,
       lobbyIdleMs: 600_000,
       lobbyMaxMs: 1_800_000,
+      introMs: 3000,
     });
   });
 
-  it('scales reveal, leaderboard, reconnect grace, finish grace and questions by MATCH_TIME_SCALE', () => {
+  it('scales reveal, leaderboard, intro, reconnect grace, finish grace and questions by MATCH_TIME_SCALE', () => {
     const t = matchTiming(
       loadConfig({
         MATCH_TIME_SCALE: '0.05',
@@ -135,6 +137,7 @@ describe('matchTiming', () => {
         RECONNECT_GRACE_MS: '10000',
         FINISH_GRACE_MS: '60000',
         LOBBY_IDLE_TIMEOUT_MS: '120000',
+        QUESTION_INTRO_MS: '2000',
       }),
     );
     expect(t).toEqual({
@@ -147,6 +150,8 @@ describe('matchTiming', () => {
       lobbyIdleMs: 120_000,
       // LOBBY_MAX_MS is wall-clock time for people, like the idle timeout: not scaled.
       lobbyMaxMs: 1_800_000,
+      // The suspense moment is a phase like the others: scaled.
+      introMs: 100,
     });
   });
 

@@ -142,7 +142,7 @@ describe('phases and timing', () => {
     expect(m.status).toBe('lobby');
 
     const q0 = the(ok(m.start(HOST_ID, 1_000)).effects, 'question');
-    expect(q0).toEqual({ type: 'question', index: 0, total: 3, text: 'Q1', choices: ['a', 'b', 'c', 'd'], startsAt: 1_000, endsAt: 21_000 });
+    expect(q0).toEqual({ type: 'question', index: 0, total: 3, text: 'Q1', choices: ['a', 'b', 'c', 'd'], startsAt: 1_000, endsAt: 21_000, kind: 'choice' });
     expect(m.phase).toBe('question');
     expect(m.status).toBe('running');
     expect(m.nextDeadline(0)).toBe(21_000);
@@ -898,6 +898,30 @@ describe('snapshot / restore', () => {
     ok(r.answer(id.Bob!, 0, 1, 6_200));
     ok(r.resume(token.Cid!, 6_300));
     the(ok(r.answer(id.Cid!, 0, 0, 6_400)).effects, 'reveal');
+  });
+
+  it('a match restored after its host was gone gets the lost time back on the question, scoring clock included', () => {
+    // Q1: 20 s from 1 000; the last write (Ann's answer) at 5 000; restored at 30 000, past the deadline.
+    const { m, id, token } = midQuestion();
+    const lost = Match.restore(m.snapshot(), { moved: { now: 30_000 } });
+    the(lost.tick(30_000), 'reveal');
+
+    const r = Match.restore(m.snapshot(), { moved: { now: 30_000, lostMs: 25_000 } });
+    expect(r.tick(30_000)).toEqual([]);
+    expect(r.phase).toBe('question');
+    // 16 s were left at the last write; they are left again.
+    expect(r.snapshot().phaseEndsAt).toBe(46_000);
+    ok(r.resume(token.Bob!, 30_500));
+    const bob = ok(r.answer(id.Bob!, 0, 1, 31_000)).effects;
+    expect(bob.length).toBeGreaterThan(0);
+    // t = 31 000 − (1 000 + 25 000) = 5 s of 20: 875 points, not a late answer's.
+    expect(r.snapshot().answers[id.Bob!]!.points).toBe(875);
+    // A lobby has no clock to give back; a reveal keeps its own (nobody answers during it).
+    const l = lobby(['Ann']);
+    expect(Match.restore(l.m.snapshot(), { moved: { now: 9_000, lostMs: 5_000 } }).snapshot().phaseEndsAt).toBe(l.m.snapshot().phaseEndsAt);
+    the(r.tick(46_000), 'reveal');
+    const revealEnds = r.snapshot().phaseEndsAt;
+    expect(Match.restore(r.snapshot(), { moved: { now: 47_000, lostMs: 9_000 } }).snapshot().phaseEndsAt).toBe(revealEnds);
   });
 
   it('restore without moved keeps connections as they were', () => {

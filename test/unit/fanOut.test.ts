@@ -7,7 +7,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeadlineTimer } from '../../src/hosting/deadlineTimer';
-import { ANSWER_COUNT_INTERVAL_MS, FanOut } from '../../src/hosting/fanOut';
+import { ANSWER_COUNT_INTERVAL_MS, FanOut, ROSTER_INTERVAL_MS, UPDATE_WRITES_PER_SEC } from '../../src/hosting/fanOut';
 import { type ClientLink, MatchSessions, Session } from '../../src/hosting/sessions';
 import { HostingMetrics } from '../../src/metrics';
 import { CLOSE, CLOSE_REASONS } from '../../src/protocol/errors';
@@ -122,9 +122,68 @@ describe('FanOut', () => {
     expect(links[0]!.texts.map((t) => JSON.parse(t).answered)).toEqual([1, 3]);
 
     fanOut.apply([{ kind: 'broadcast', msg: count(4) }]);
-    fanOut.apply([{ kind: 'broadcast', msg: { type: 'reveal', questionIndex: 0, correct: 0, counts: [4] } }]);
+    fanOut.apply([{ kind: 'broadcast', msg: { type: 'reveal', questionIndex: 0, correct: 0, counts: [4], kind: 'choice' } }]);
     vi.advanceTimersByTime(ANSWER_COUNT_INTERVAL_MS);
     expect(links[0]!.texts.map((t) => JSON.parse(t).type)).toEqual(['answer_count', 'answer_count', 'reveal']);
+  });
+
+  it("a big match's roster_count goes out at most once per interval, the latest at its end, and a new question does not drop it", () => {
+    const { links, fanOut } = room(2);
+    const count = (players: number): ServerMessage => ({ type: 'roster_count', players, connected: players, locked: false });
+    fanOut.apply([{ kind: 'broadcast', msg: count(201) }]);
+    fanOut.apply([{ kind: 'broadcast', msg: count(202) }]);
+    fanOut.apply([{ kind: 'broadcast', msg: count(203) }]);
+    fanOut.apply([{ kind: 'broadcast', msg: { type: 'question', index: 0, total: 1, text: 'Q', choices: ['a'], startsAt: 0, endsAt: 1, kind: 'choice' } }]);
+    const seen = () => links[0]!.texts.map((t) => JSON.parse(t) as ServerMessage).map((m) => (m.type === 'roster_count' ? m.players : m.type));
+    expect(seen()).toEqual([201, 'question']);
+    now += ROSTER_INTERVAL_MS - 1;
+    vi.advanceTimersByTime(ROSTER_INTERVAL_MS - 1);
+    expect(seen(), 'not before the interval is over').toEqual([201, 'question']);
+    now += 1;
+    vi.advanceTimersByTime(1);
+    expect(seen()).toEqual([201, 'question', 203]);
+    expect(links[1]!.texts).toEqual(links[0]!.texts);
+  });
+
+  it("a big match's player list goes to its host alone, throttled the same way, and only once the host is welcomed", () => {
+    const { sessions, links, fanOut } = room(2);
+    const host = session();
+    sessions.add(host.s);
+    sessions.bind(host.s, HOST_ID);
+    const list = (n: number): ServerMessage => ({ type: 'players', players: [{ playerId: `p${n}`, name: `P${n}`, connected: true }], locked: false, playerCount: n });
+    fanOut.apply([{ kind: 'send', to: HOST_ID, msg: list(201) }]);
+    expect(host.link.frames, 'not welcomed yet: the welcome will carry the list').toEqual([]);
+    host.s.welcomed = true;
+    now += ROSTER_INTERVAL_MS;
+    fanOut.apply([{ kind: 'send', to: HOST_ID, msg: list(202) }]);
+    fanOut.apply([{ kind: 'send', to: HOST_ID, msg: list(203) }]);
+    fanOut.apply([{ kind: 'send', to: HOST_ID, msg: { type: 'pong', t: 1, serverTime: 2 } }]);
+    expect(host.link.texts.map((t) => JSON.parse(t) as ServerMessage).map((m) => (m.type === 'players' ? m.playerCount : m.type))).toEqual([202, 'pong']);
+    now += ROSTER_INTERVAL_MS;
+    vi.advanceTimersByTime(ROSTER_INTERVAL_MS);
+    expect(host.link.texts.map((t) => JSON.parse(t) as ServerMessage).map((m) => (m.type === 'players' ? m.playerCount : m.type))).toEqual([202, 'pong', 203]);
+    expect(links.map((l) => l.frames), 'players get no list').toEqual([[], []]);
+    fanOut.apply([{ kind: 'send', to: HOST_ID, msg: list(204) }]);
+    fanOut.stop();
+    vi.advanceTimersByTime(10 * ROSTER_INTERVAL_MS);
+    expect(host.link.frames, 'nothing after stop()').toHaveLength(3);
+  });
+
+  it('updates to everyone slow down in a match too big for four a second (UPDATE_WRITES_PER_SEC)', () => {
+    const players = UPDATE_WRITES_PER_SEC / 2;
+    const { links, fanOut } = room(players);
+    const interval = (players * 1000) / UPDATE_WRITES_PER_SEC;
+    expect(interval).toBeGreaterThan(ROSTER_INTERVAL_MS);
+    const count = (answered: number): ServerMessage => ({ type: 'answer_count', questionIndex: 0, answered, total: players });
+    fanOut.apply([{ kind: 'broadcast', msg: count(1) }]);
+    fanOut.apply([{ kind: 'broadcast', msg: count(2) }]);
+    now += ROSTER_INTERVAL_MS;
+    vi.advanceTimersByTime(ROSTER_INTERVAL_MS);
+    expect(links[0]!.texts.map((t) => JSON.parse(t).answered)).toEqual([1]);
+    now += interval - ROSTER_INTERVAL_MS;
+    vi.advanceTimersByTime(interval - ROSTER_INTERVAL_MS);
+    expect(links[0]!.texts.map((t) => JSON.parse(t).answered)).toEqual([1, 2]);
+    expect(links.at(-1)!.frames).toHaveLength(2);
   });
 
   it('personal messages reach their session before its welcome, which opens it to broadcasts; a drop closes the kicked one', () => {

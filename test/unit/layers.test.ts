@@ -1,9 +1,10 @@
 /**
  * The import graph of src/, read with the TypeScript compiler: no cycles, and no import that
  * runs back up a layer. Layers, top to bottom: the entry points; pool/ (the master's side);
- * hosting/ (runs matches); http/ and cluster/ (the edges: HTTP, IPC); store/; quiz/ (the pure
- * engine); limits/ and protocol/; then the leaves at the top of src/ (config, log, metrics…),
- * which import nothing of the layers. A file may import its own folder and anything below.
+ * hosting/ (runs matches) and hosts/ (this host among the others on one Redis); http/ and cluster/
+ * (the edges: HTTP, IPC); store/; quiz/ (the pure engine); limits/ and protocol/; then the
+ * leaves at the top of src/ (config, log, metrics…), which import nothing of the layers. A
+ * file may import its own folder and anything below.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(__dirname, '..', '..', 'src');
 const ENTRIES = new Set(['matchServer.ts', 'matchServerMaster.ts', 'matchServerWorker.ts', 'apiServer.ts']);
-const LAYERS: Record<string, number> = { pool: 1, hosting: 2, http: 3, cluster: 3, store: 4, quiz: 5, limits: 6, protocol: 6 };
+const LAYERS: Record<string, number> = { pool: 1, hosting: 2, hosts: 2, http: 3, cluster: 3, store: 4, quiz: 5, limits: 6, protocol: 6 };
 const LEAF = 7;
 
 function layerOf(rel: string): number {

@@ -1,5 +1,6 @@
 /** Building blocks shared by the screens. */
 import { h } from '../dom.js';
+import { setSoundOn, soundOn } from '../sound.js';
 
 /**
  * Each answer position has a colour AND a shape AND a number key, so nobody depends on
@@ -18,8 +19,14 @@ export function screenRoot(name, ...children) {
 }
 
 /** The screen's heading; focusable so keyboard and screen-reader users land on it. */
-export function screenTitle(text, { level = 1, testid } = {}) {
-  return h(`h${level}`, { class: 'screen-title', tabindex: '-1', dataset: { testid } }, text);
+export function screenTitle(text, { level = 1, testid, className } = {}) {
+  return h(`h${level}`, { class: ['screen-title', className], tabindex: '-1', dataset: { testid } }, text);
+}
+
+/** Question text up to 300 characters: the big screen sizes it by length so it always fits. */
+export function textLength(text) {
+  const n = String(text ?? '').length;
+  return n > 160 ? 'text-long' : n > 80 ? 'text-medium' : 'text-short';
 }
 
 /** The player's score as a bare integer (tests read it as text). */
@@ -40,8 +47,42 @@ export function matchBar(ctx) {
     h('span', { class: 'match-bar-code' }, h('span', { class: 'visually-hidden' }, 'Game code '), m.matchId),
     h('span', { class: 'match-bar-title' }, m.quiz?.title ?? ''),
     who,
+    soundToggle(),
     leaveButton(ctx),
   );
+}
+
+/**
+ * The one mute toggle, on every match screen. Its name stays "Sound"; aria-pressed says
+ * whether it is on, and the speaker icon (crossed out when off) shows it.
+ */
+function soundToggle() {
+  const icon = h('span', { class: 'sound-icon', 'aria-hidden': 'true' });
+  const btn = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-small btn-ghost sound-toggle',
+      dataset: { testid: 'sound-toggle' },
+      on: {
+        click: () => {
+          setSoundOn(!soundOn());
+          show();
+        },
+      },
+    },
+    icon,
+    // The name is always "Sound" (phones keep it for screen readers only, to save room).
+    h('span', { class: 'sound-label' }, 'Sound'),
+  );
+  function show() {
+    const on = soundOn();
+    btn.setAttribute('aria-pressed', on ? 'true' : 'false');
+    btn.title = on ? 'Sound is on' : 'Sound is off';
+    icon.textContent = on ? '🔊' : '🔇';
+  }
+  show();
+  return btn;
 }
 
 /**
@@ -79,6 +120,31 @@ function leaveButton(ctx) {
     label,
   );
   return btn;
+}
+
+/**
+ * A question's picture: a data URL of PNG, JPEG or WebP, or the bare name of an image shipped
+ * with the built-in quizzes (under /quiz-images/). The server allows nothing else; anything
+ * else here is ignored rather than fetched.
+ */
+export function questionImage(image, { testid = 'question-image' } = {}) {
+  const src = imageSource(image);
+  if (!src) return null;
+  return h('img', { class: 'question-image', src, alt: 'Picture for this question', dataset: { testid }, decoding: 'async' });
+}
+
+function imageSource(image) {
+  if (typeof image !== 'string') return null;
+  if (/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/.test(image)) return image;
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*\.(svg|png|jpe?g|webp)$/.test(image)) return `/quiz-images/${image}`;
+  return null;
+}
+
+/** Says what kind of question this is when it is not a plain one (words, not just colour). */
+export function kindTag(kind) {
+  if (kind === 'poll') return h('span', { class: 'kind-tag kind-poll', dataset: { testid: 'kind-tag' } }, '📊 Poll: no right answer, no points');
+  if (kind === 'truefalse') return h('span', { class: 'kind-tag kind-truefalse', dataset: { testid: 'kind-tag' } }, '✓✗ True or false');
+  return null;
 }
 
 /** The host's "end this phase now" button. */

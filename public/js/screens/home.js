@@ -121,6 +121,7 @@ export function homeScreen(ctx) {
     placeholder: 'server limit',
   });
   const createButton = h('button', { type: 'submit', class: 'btn btn-secondary btn-block', dataset: { testid: 'create-match' } }, 'Create match');
+  const phoneView = phoneViewChoice();
 
   const hostForm = h(
     'form',
@@ -133,6 +134,7 @@ export function homeScreen(ctx) {
     h('label', { for: 'host-name' }, 'Your name ', h('span', { class: 'optional' }, '(optional)')),
     hostName,
     h('p', { id: 'host-name-hint', class: 'hint' }, 'You run the game from this screen; hosts don’t answer questions.'),
+    phoneView.root,
     h(
       'details',
       { class: 'options' },
@@ -173,7 +175,7 @@ export function homeScreen(ctx) {
       if (!isValidName(name)) return invalid(hostName, errorText('INVALID_NAME'));
       payload.hostName = name;
     }
-    const settings = { lateJoin: lateJoin.checked };
+    const settings = { lateJoin: lateJoin.checked, phoneView: phoneView.value() };
     if (maxPlayers.value !== '') {
       const n = Number(maxPlayers.value);
       if (!Number.isInteger(n) || n < 1) return invalid(maxPlayers, 'Most players must be a whole number, 1 or more.');
@@ -204,6 +206,7 @@ export function homeScreen(ctx) {
       { class: 'hero' },
       screenTitle('Quiz Rush'),
       h('p', { class: 'tagline' }, 'Fast questions. Big buttons. Bragging rights.'),
+      h('p', { class: 'home-links' }, h('a', { href: '/editor', dataset: { testid: 'editor-link' } }, 'Write your own quiz'), ' · ', h('a', { href: '/results' }, 'Past results')),
     ),
     rejoinSlot,
     h('div', { class: 'home-grid' }, joinForm, hostForm),
@@ -283,6 +286,33 @@ export function homeScreen(ctx) {
     update,
     focusTarget: home.prefillCode && !nameInput.value ? nameInput : null,
   };
+}
+
+/**
+ * What players' phones show (settings.phoneView): the question and answers ("full", as
+ * always), or only the four coloured shapes while the text is on the host's big screen.
+ */
+function phoneViewChoice() {
+  const option = (value, label, hint, checked) =>
+    h(
+      'div',
+      { class: 'radio-row' },
+      h('input', { type: 'radio', name: 'phoneView', id: `phone-view-${value}`, value, checked, dataset: { testid: `phone-view-${value}` }, 'aria-describedby': `phone-view-${value}-hint` }),
+      h(
+        'label',
+        { for: `phone-view-${value}` },
+        label,
+        h('span', { class: 'radio-hint', id: `phone-view-${value}-hint` }, hint),
+      ),
+    );
+  const root = h(
+    'fieldset',
+    { class: 'phone-view' },
+    h('legend', {}, 'Players’ phones show'),
+    option('full', 'Question and answers', 'Everyone can play from their phone alone.', true),
+    option('shapes', 'Only the coloured shapes', 'The question and answers are on your big screen; phones are buttons.', false),
+  );
+  return { root, value: () => (root.querySelector('input[name="phoneView"]:checked')?.value === 'shapes' ? 'shapes' : 'full') };
 }
 
 function setBusy(button, busy, busyLabel, idleLabel) {

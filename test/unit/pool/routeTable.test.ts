@@ -36,6 +36,13 @@ const rows: Array<[string, Route | undefined, RouteEvent, RouteOutcome]> = [
   ['active + ended by another worker → unchanged', active, { type: 'ended', workerId: 1 }, kept(active)],
   ['moving + ended → unchanged', moving, { type: 'ended', workerId: 2 }, kept(moving)],
   ['none + ended → none', undefined, { type: 'ended', workerId: 2 }, { kind: 'none' }],
+  // moving to another host on purpose
+  ['active + releasing by its owner → moving, no owner, deaths kept', active, { type: 'releasing', workerId: 2 }, kept({ ...active, state: 'moving', workerId: null })],
+  ['active + releasing by another worker → unchanged', active, { type: 'releasing', workerId: 1 }, kept(active)],
+  ['moving + releaseFailed → active on that worker again', moving, { type: 'releaseFailed', workerId: 2 }, kept({ ...moving, state: 'active', workerId: 2 })],
+  ['active + releaseFailed → unchanged', active, { type: 'releaseFailed', workerId: 1 }, kept(active)],
+  ['moving + movedAway → none', moving, { type: 'movedAway' }, { kind: 'none' }],
+  ['active + movedAway → unchanged', active, { type: 'movedAway' }, kept(active)],
 ];
 
 describe('nextRoute', () => {
