@@ -8,6 +8,9 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 90_000,
     hookTimeout: 60_000,
+    // expect.poll waits 1 s by default; what the browser tests poll for (a WebSocket round trip
+    // and a Chromium render) can take longer than that on a busy 2-core machine.
+    expect: { poll: { timeout: 15_000 } },
     globalSetup: ['test/helpers/globalSetup.ts'],
   },
 });

@@ -43,8 +43,15 @@ describe('seats and names (pool)', () => {
   const group = new ProcessGroup();
   let service: RunningService;
   beforeAll(async () => {
-    // FAST_ENV's time scale makes the reconnect grace 10 000 × 0.05 = 500 ms.
-    service = await startMatchService(group, 'pool', { MAX_WORKERS: '2', MAX_MATCHES: '4', TRUST_PROXY: 'loopback', MAX_PLAYERS: '5' });
+    // FAST_ENV's time scale makes the reconnect grace 100 000 × 0.05 = 5 s: long enough that
+    // the first ghost's seat is still held while a busy machine hands the other sockets over.
+    service = await startMatchService(group, 'pool', {
+      MAX_WORKERS: '2',
+      MAX_MATCHES: '4',
+      TRUST_PROXY: 'loopback',
+      MAX_PLAYERS: '5',
+      RECONNECT_GRACE_MS: '100000',
+    });
   });
   afterAll(() => group.stopAll());
 
@@ -60,7 +67,7 @@ describe('seats and names (pool)', () => {
     }
     expect((await tryJoin(url, '203.0.113.120', 'Latecomer')).code).toBe('MATCH_FULL');
     // The grace runs out: every ghost is removed, announced to the host.
-    await host.next('players', (p) => p.players.length === 0, 10_000);
+    await host.next('players', (p) => p.players.length === 0, 30_000);
     const { socket: late, code } = await tryJoin(url, '203.0.113.121', 'Latecomer');
     expect(code).toBeNull();
     const seen = await host.next('players', (p) => p.players.some((x) => x.name === 'Latecomer'));

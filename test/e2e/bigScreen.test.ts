@@ -37,8 +37,10 @@ const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, is
 const quiz = {
   title: 'Game night quiz',
   questions: [
-    { text: 'Which planet is known as the Red Planet?', choices: ['Venus', 'Mars', 'Jupiter', 'Mercury'], correct: 1, timeLimitSec: 30 },
-    { text: 'The Pacific is the largest ocean on Earth.', choices: ['True', 'False'], correct: 0, timeLimitSec: 30 },
+    // The first two end when everyone has answered or the host says next, never on their
+    // clock while the test takes screenshots (60 s at the 0.3 time scale); the third runs out.
+    { text: 'Which planet is known as the Red Planet?', choices: ['Venus', 'Mars', 'Jupiter', 'Mercury'], correct: 1, timeLimitSec: 200 },
+    { text: 'The Pacific is the largest ocean on Earth.', choices: ['True', 'False'], correct: 0, timeLimitSec: 200 },
     { text: 'What is 7 × 6?', choices: ['36', '42', '48'], correct: 1, timeLimitSec: 40 },
   ],
 };
@@ -53,8 +55,8 @@ beforeAll(async () => {
     PUBLIC_APP_URL: app,
     // Long enough that the host's `next` (not the timer) moves the match on while the test
     // looks; 4.5 s of suspense before each question once the server has the intro phase.
-    REVEAL_MS: '30000',
-    LEADERBOARD_MS: '30000',
+    REVEAL_MS: '200000',
+    LEADERBOARD_MS: '200000',
     QUESTION_INTRO_MS: '15000',
   });
   const api = await startApiServer(group, apiPort, svc.url);
@@ -521,9 +523,9 @@ describe('issue 15 server side: intro, phoneView, kinds, pictures, PHASE_PASSED 
     const kinds = {
       title: 'Kinds quiz',
       questions: [
-        { kind: 'truefalse', text: 'Mars is red.', choices: ['True', 'False'], correct: 0, timeLimitSec: 30 },
-        { text: 'What colour is this square?', image: picture, choices: ['Red', 'Blue', 'Green'], correct: 0, timeLimitSec: 30 },
-        { kind: 'poll', text: 'Which planet would you visit?', choices: ['Mars', 'Venus', 'Saturn'], timeLimitSec: 30 },
+        { kind: 'truefalse', text: 'Mars is red.', choices: ['True', 'False'], correct: 0, timeLimitSec: 200 },
+        { text: 'What colour is this square?', image: picture, choices: ['Red', 'Blue', 'Green'], correct: 0, timeLimitSec: 200 },
+        { kind: 'poll', text: 'Which planet would you visit?', choices: ['Mars', 'Venus', 'Saturn'], timeLimitSec: 200 },
       ],
     };
     const host = await open(BIG);

@@ -25,12 +25,15 @@ const contexts: BrowserContext[] = [];
 const cspViolations: string[] = [];
 const OPS_TOKEN = 'browser-test-ops-token-0123';
 
+// Every player answers every question, so each closes early; the long limits (30 s at the 0.3
+// time scale) only keep a busy machine, or the worker killed mid-question, from closing one
+// before the test's last answer.
 const quiz = {
   title: 'Browser test quiz',
   questions: [
-    { text: 'Which planet is known as the Red Planet?', choices: ['Venus', 'Mars', 'Jupiter', 'Mercury'], correct: 1, timeLimitSec: 20 },
-    { text: 'What is 7 × 6?', choices: ['42', '36', '48'], correct: 0, timeLimitSec: 20 },
-    { text: 'Which ocean is the largest?', choices: ['Atlantic', 'Indian', 'Arctic', 'Pacific'], correct: 3, timeLimitSec: 20 },
+    { text: 'Which planet is known as the Red Planet?', choices: ['Venus', 'Mars', 'Jupiter', 'Mercury'], correct: 1, timeLimitSec: 100 },
+    { text: 'What is 7 × 6?', choices: ['42', '36', '48'], correct: 0, timeLimitSec: 100 },
+    { text: 'Which ocean is the largest?', choices: ['Atlantic', 'Indian', 'Arctic', 'Pacific'], correct: 3, timeLimitSec: 100 },
   ],
 };
 

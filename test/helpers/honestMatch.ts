@@ -35,7 +35,9 @@ export function playHonestMatch(service: RunningService, net = '198.51.100'): Pr
 
 async function playScripted(service: RunningService, net: string): Promise<void> {
   const addr = `${net}.10`;
-  const res = await createMatchFrom(service, addr, { quiz: tinyQuiz(2, 30) });
+  // Everyone answers, so the question closes early: the longest limit costs nothing and keeps a
+  // busy machine from closing it before the last answer.
+  const res = await createMatchFrom(service, addr, { quiz: tinyQuiz(2, 240) });
   expect(res.status, 'the honest host could create its match').toBe(201);
   const match = (await res.json()) as { wsPath: string; hostToken: string };
   const url = service.wsUrl + match.wsPath;

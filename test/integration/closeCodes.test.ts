@@ -13,8 +13,9 @@ describe.each(['single', 'pool'] as const)('close codes (%s)', (mode) => {
   let service: RunningService;
 
   beforeAll(async () => {
-    // A finished match closes its sockets 3 s after the podium (60 s × 0.05).
-    service = await startMatchService(group, mode, { MAX_WORKERS: '1', LOBBY_IDLE_TIMEOUT_MS: '1000' });
+    // A finished match closes its sockets 3 s after the podium (60 s × 0.05). An empty lobby
+    // closes after 5 s: short for the last test, long enough for the others to get in first.
+    service = await startMatchService(group, mode, { MAX_WORKERS: '1', LOBBY_IDLE_TIMEOUT_MS: '5000' });
   });
   afterAll(() => group.stopAll());
 
@@ -54,7 +55,7 @@ describe.each(['single', 'pool'] as const)('close codes (%s)', (mode) => {
   it('a lobby closed for being empty answers a later connect 404 (nobody was there to close)', async () => {
     const match = await createMatch(service);
     // Nobody connects: the lobby is empty from the start and closes after LOBBY_IDLE_TIMEOUT_MS.
-    await eventually(async () => ((await fetch(`${service.url}/matches/${match.matchId}`)).status === 404 ? true : undefined), 20_000, 'lobby closed');
+    await eventually(async () => ((await fetch(`${service.url}/matches/${match.matchId}`)).status === 404 ? true : undefined), 30_000, 'lobby closed');
     await expect(MatchSocket.connect(service.wsUrl + match.wsPath)).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -28,9 +28,12 @@ const HOST_ENV = {
   MIN_WORKERS: '1',
   MAX_WORKERS: '1',
   MAX_MATCHES: '1',
-  HEARTBEAT_INTERVAL_MS: '200',
-  HEARTBEAT_TIMEOUT_MS: '1500',
-  HOST_LEASE_MS: '1500',
+  // A worker is late (upgrades to it refused as moving) after 1.5 s of silence, hung after 3 s.
+  HEARTBEAT_INTERVAL_MS: '500',
+  HEARTBEAT_TIMEOUT_MS: '3000',
+  // Trusted for 2.4 s after each renewal: short for the takeover tests, long enough that a
+  // master a busy machine stalls for a second keeps its matches in the tests that move them.
+  HOST_LEASE_MS: '3000',
 };
 
 interface Host {

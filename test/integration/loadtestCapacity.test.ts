@@ -55,7 +55,7 @@ it('the README command fits itself to 2 workers × 3 matches, succeeds, ends its
     // The finished matches leave after FINISH_GRACE_MS; then the same command has the room again.
     await eventually(async () => ((await fetchWorkerStats(svc.url)).totalMatches === 0 ? true : undefined), 20_000, 'finished matches to leave');
   }
-});
+}, 180_000);
 
 it('stopped by SIGTERM mid-run, it plays every match it created to the end before it exits', async () => {
   // Reveal and leaderboard as shipped (5 s each): the matches are still running at the signal.

@@ -111,7 +111,9 @@ describe.each(['memory', 'redis'] as const)('crash recovery with the %s store', 
   });
 
   it('fencing: a worker declared dead that wakes up cannot write over its successor', async () => {
-    const env = { ...POOL_ENV, HUNG_WORKER_KILL_DELAY_MS: '8000', ...(await redisFor(mode)) };
+    // The paused worker must live until it has made its stale write, however long its
+    // successor takes to start on a busy machine; stopAll ends it with the master.
+    const env = { ...POOL_ENV, HUNG_WORKER_KILL_DELAY_MS: '60000', ...(await redisFor(mode)) };
     const svc = await startMatchService(group, 'pool', env);
     const played = await playToCrashQuestion(svc, 1);
     const matchId = played.matchIds[0]!;
@@ -245,7 +247,8 @@ describe('poison, precisely', () => {
 
 describe('reconnects during a restore', () => {
   it('an upgrade for a match being restored waits for it and is handed to the new owner, not refused', async () => {
-    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1' });
+    // The hold outlasts a replacement worker's start however busy the machine is.
+    const svc = await startMatchService(group, 'pool', { ...POOL_ENV, MAX_WORKERS: '1', UPGRADE_HOLD_MS: '30000' });
     const match = await createMatch(svc, { quiz });
     const first = await MatchSocket.connect(svc.wsUrl + match.wsPath);
     first.send({ type: 'join', name: 'Waits' });

@@ -114,5 +114,5 @@ describe('Redis through Sentinel, with REDIS_WAIT_REPLICAS=1', () => {
     for (const [k, p] of players.entries()) if (HELD.includes(k)) await p.waitForAck(CRASH_Q, 30_000);
     const standings = await finish(played);
     expect(standings).toEqual(baseline);
-  });
+  }, 180_000);
 });

@@ -100,7 +100,8 @@ describe('single-process match server', () => {
   });
 
   it('answers every bad input with its PROTOCOL.md code and changes nothing for others', async () => {
-    const match = await createMatch(service, { quiz: tinyQuiz(3, 60), settings: { maxPlayers: 3 } });
+    // The host closes the question itself (`next`); the long limit keeps a busy machine from doing it first.
+    const match = await createMatch(service, { quiz: tinyQuiz(3, 240), settings: { maxPlayers: 3 } });
     const host = await connectHost(service, match);
     const [alice, bob] = await joinPlayers(service, match, ['Alice', 'Bob']);
     const watchers = [host, alice!];
