@@ -3,9 +3,10 @@
  * state (js/matchState.js) and state into screens (js/screens/*). Nothing here decides game
  * timing; every phase change is a server message.
  */
-import { h, replace } from './js/dom.js';
+import { replace } from './js/dom.js';
 import * as api from './js/api.js';
 import { errorText, isKnownCode } from './js/errors.js';
+import { clearErrorIn, showErrorIn } from './js/errorArea.js';
 import { ServerClock } from './js/clock.js';
 import { MatchConnection } from './js/connection.js';
 import * as seats from './js/session.js';
@@ -487,23 +488,12 @@ function updateBanner() {
         : '';
 }
 
-function showError(text, { action } = {}) {
-  replace(
-    els.error,
-    h('p', { class: 'error-text' }, text),
-    action
-      ? h('button', { type: 'button', class: 'btn btn-small btn-secondary', dataset: { testid: action.testid }, on: { click: action.onClick } }, action.label)
-      : null,
-  );
-  els.error.hidden = false;
-  // On a phone the form that failed may be far below the error area.
-  const box = els.error.getBoundingClientRect();
-  if (box.top < 0 || box.bottom > window.innerHeight) els.error.scrollIntoView({ block: 'nearest' });
+function showError(text, options) {
+  showErrorIn(els.error, text, options);
 }
 
 function clearError() {
-  replace(els.error);
-  els.error.hidden = true;
+  clearErrorIn(els.error);
 }
 
 function apiErrorText(err) {

@@ -4,11 +4,12 @@
  * same rules the match service applies (js/quizValidation.js). "Start a match" creates the
  * match here and hands its host seat to the game page, which opens its lobby.
  */
-import { h, replace } from './js/dom.js';
+import { replace } from './js/dom.js';
 import * as api from './js/api.js';
 import * as seats from './js/session.js';
 import * as quizValidation from './js/quizValidation.js';
 import { errorText } from './js/errors.js';
+import { clearErrorIn, showErrorIn } from './js/errorArea.js';
 import { isValidName } from './js/format.js';
 import { announce, initAnnouncer } from './js/announcer.js';
 import { downloadFile, fileNameSlug } from './js/download.js';
@@ -272,15 +273,11 @@ function focusProblem(message) {
 }
 
 function showError(text) {
-  replace(els.error, h('p', { class: 'error-text' }, text));
-  els.error.hidden = false;
-  const box = els.error.getBoundingClientRect();
-  if (box.top < 0 || box.bottom > window.innerHeight) els.error.scrollIntoView({ block: 'nearest' });
+  showErrorIn(els.error, text);
 }
 
 function clearError() {
-  replace(els.error);
-  els.error.hidden = true;
+  clearErrorIn(els.error);
 }
 
 function quizFileName(title) {

@@ -293,6 +293,6 @@ export class MatchWorkerPool {
 
   /** Prometheus text for the master and every worker (see metricsAggregation.ts). */
   metrics(): Promise<{ contentType: string; body: string }> {
-    return scrapePool(this.deps.registry, this.workers.list());
+    return scrapePool(this.deps.registry, this.workers.list(), this.deps.cluster?.hostId);
   }
 }

@@ -186,10 +186,13 @@ describe('three hosts on one Redis', () => {
     });
     await Promise.all(played);
 
-    // The relays were counted where they happened.
+    // The relays were counted where they happened, and every series says which host it is from.
     for (const h of hosts) {
       const metrics = await (await fetch(`${h.svc.url}/metrics`)).text();
-      expect(metrics).toMatch(/^matchserver_relayed_connections_total\{outcome="relayed"\} [1-9]/m);
+      expect(metrics).toMatch(new RegExp(`^matchserver_relayed_connections_total\\{outcome="relayed",host="${h.id}"\\} [1-9]`, 'm'));
+      const samples = metrics.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+      expect(samples.length).toBeGreaterThan(50);
+      expect(samples.filter((l) => !l.includes(`host="${h.id}"`))).toEqual([]);
     }
     await allEmpty();
   });
