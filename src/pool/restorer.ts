@@ -12,7 +12,7 @@ import type { PoolMetrics } from '../metrics';
 import { type MatchDirectory, StoreFencedError } from '../store/store';
 import { IpcError } from '../cluster/ipc';
 import type { RouteTable } from './routeTable';
-import type { WorkerSet, WorkerSlot } from './workerSet';
+import type { MatchGone, WorkerSet, WorkerSlot } from './workerSet';
 
 const RESTORE_ATTEMPTS = 8;
 const RETRY_BASE_MS = 200;
@@ -102,7 +102,7 @@ export class BlameLedger {
 
 export interface RestorerDeps {
   routes: RouteTable;
-  workers: Pick<WorkerSet, 'reserve' | 'release' | 'host'>;
+  workers: Pick<WorkerSet, 'reserve' | 'release' | 'host' | 'get'>;
   directory: MatchDirectory;
   metrics: PoolMetrics;
   log: Logger;
@@ -168,6 +168,28 @@ export class Restorer {
   recover(matchIds: readonly string[]): void {
     for (const matchId of matchIds) this.deps.routes.apply(matchId, { type: 'recovered' });
     for (const matchId of matchIds) void this.restore(matchId);
+  }
+
+  /** Every live match the directory holds (a standalone host on Redis, started again): served again. */
+  async recoverLive(): Promise<void> {
+    const ids = await this.deps.directory.liveMatchIds();
+    if (ids.length === 0) return;
+    this.deps.log.info({ matches: ids.length }, 'Recovering live matches from the store');
+    this.recover(ids);
+  }
+
+  /**
+   * A worker no longer hosts a match: over, or fenced (another host owns it now), and its slot
+   * is free. A move in progress (the mover's) has already taken the worker off the route, so it
+   * is not seen here; a worker shutting down changes nothing.
+   */
+  matchGone({ workerId, matchId, reason }: MatchGone): void {
+    const { routes, log } = this.deps;
+    if (reason === 'shutdown' || routes.get(matchId)?.workerId !== workerId) return;
+    routes.apply(matchId, { type: 'ended', workerId });
+    this.forget(matchId);
+    if (reason === 'over') log.info({ matchId, workerId, workerMatches: this.deps.workers.get(workerId)?.matches.size ?? 0 }, 'Match ended; slot freed');
+    else log.warn({ matchId, workerId, reason }, 'Match taken over by another host; slot freed');
   }
 
   /** A match this pool created (at `epoch`, 1) or otherwise holds at a known epoch. */

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
 import type { PoolMetrics } from '../metrics';
 import { HttpError } from '../protocol/errors';
+import type { WorkerStatsEntry } from '../http/matchService';
 import { IpcRequester } from '../cluster/ipc';
 import { type MasterReply, type MasterRequestBody, type MasterToWorker, masterReplySchemas, type UpgradeMessage, workerToMasterSchema } from '../cluster/messages';
 import { nextWorkerId, place, type PlacementPolicy } from '../cluster/placement';
@@ -144,9 +145,16 @@ export interface WorkerFailure {
   orphaned: string[];
 }
 
+/** A worker no longer hosts a match: it ended, was fenced or moved, or the worker shuts down. */
+export interface MatchGone {
+  workerId: number;
+  matchId: string;
+  reason: 'over' | 'fenced' | 'shutdown' | 'moved';
+}
+
 type WorkerSetEvents = {
   failed: [WorkerFailure];
-  matchGone: [{ workerId: number; matchId: string; reason: 'over' | 'fenced' | 'shutdown' | 'moved' }];
+  matchGone: [MatchGone];
   /** Keyed by pid: any incarnation's sockets count, and its exit closes them (masterConnectionCounts.ts). */
   connectionsClosed: [{ pid: number; addrs: string[] }];
   exited: [{ pid: number }];
@@ -184,6 +192,20 @@ export class WorkerSet extends EventEmitter<WorkerSetEvents> {
   /** Every slot, in id order. */
   list(): WorkerSlot[] {
     return [...this.slots.values()].sort((a, b) => a.workerId - b.workerId);
+  }
+
+  /** Every slot as `/workers/stats` lists it. */
+  stats(): WorkerStatsEntry[] {
+    const now = this.opts.clock();
+    return this.list().map((s) => ({
+      workerId: s.workerId,
+      pid: s.proc.pid,
+      state: s.state,
+      matches: [...s.matches],
+      players: s.players,
+      uptimeMs: now - s.startedAt,
+      restarts: s.restarts,
+    }));
   }
 
   /** Live (not dead) workers; active = starting or ready; idle = ready and hosting nothing. */
