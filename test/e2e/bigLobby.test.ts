@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MatchSocket } from '../../scripts/lib/matchSocket';
 import { freePort } from '../../scripts/lib/ports';
 import { eventually, ProcessGroup } from '../helpers/processes';
-import { launchChromium, startApiServer } from '../helpers/browser';
+import { byTestId, launchChromium, screen, startApiServer } from '../helpers/browser';
 import { type RunningService, startMatchService } from '../helpers/servers';
 
 const LIST_MAX = 3;
@@ -41,8 +41,6 @@ async function newPage(): Promise<Page> {
   return context.newPage();
 }
 
-const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
-const screen = (page: Page, name: string) => page.locator(`[data-screen="${name}"]`);
 
 describe('the lobby of a big match', () => {
   it('shows the host and the players counts and the newest names, not everyone', async () => {

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/ports';
 import { ROOT } from '../../scripts/lib/repoRoot';
 import { eventually, ProcessGroup } from '../helpers/processes';
-import { launchChromium, startApiServer } from '../helpers/browser';
+import { byTestId, launchChromium, screen, startApiServer, watchCsp } from '../helpers/browser';
 import { json, type MatchResults, type RunningService, startMatchService } from '../helpers/servers';
 
 const SCREENS = path.join(ROOT, 'test-artifacts', 'screens');
@@ -96,9 +96,7 @@ async function open(options: BrowserContextOptions, init?: string): Promise<Tab>
   if (init) await context.addInitScript({ content: init });
   const page = await context.newPage();
   const tab: Tab = { page, sent: [], received: [] };
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) pageProblems.push(`${page.url()}: ${msg.text()}`);
-  });
+  watchCsp(page, pageProblems);
   page.on('pageerror', (err) => pageProblems.push(`${page.url()}: ${err.message}`));
   page.on('websocket', (ws) => {
     const parse = (payload: string | Buffer) => {
@@ -114,8 +112,6 @@ async function open(options: BrowserContextOptions, init?: string): Promise<Tab>
   return tab;
 }
 
-const screen = (page: Page, name: string) => page.locator(`[data-screen="${name}"]`);
-const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 const questionScreen = (page: Page, index: number) => page.locator(`[data-screen="question"][data-question-index="${index}"]`);
 
 /**

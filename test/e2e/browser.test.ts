@@ -12,7 +12,7 @@ import { fetchWorkerStats } from '../../scripts/lib/matchServiceApi';
 import { freePort } from '../../scripts/lib/ports';
 import { ROOT } from '../../scripts/lib/repoRoot';
 import { eventually, ProcessGroup } from '../helpers/processes';
-import { launchChromium, startApiServer } from '../helpers/browser';
+import { byTestId, launchChromium, screen, startApiServer, watchCsp } from '../helpers/browser';
 import { json, type MatchResults, type RunningService, startMatchService } from '../helpers/servers';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -72,17 +72,13 @@ async function newPage(viewport: { width: number; height: number }, opts: { forw
     await context.route(`${svc.url}/**`, (route) => route.continue({ headers: { ...route.request().headers(), 'x-forwarded-for': forwardedFor } }));
   }
   const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
-  });
+  watchCsp(page, cspViolations);
   page.on('dialog', (d) => {
     throw new Error(`unexpected dialog: ${d.message()}`);
   });
   return page;
 }
 
-const screen = (page: Page, name: string) => page.locator(`[data-screen="${name}"]`);
-const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 /** Screens fade in; a short settle makes the picture show what a person sees. */
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(350);

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/ports';
 import { ROOT } from '../../scripts/lib/repoRoot';
 import { eventually, ProcessGroup } from '../helpers/processes';
-import { launchChromium, startApiServer } from '../helpers/browser';
+import { byTestId, launchChromium, screen, startApiServer, watchCsp } from '../helpers/browser';
 import { json, type MatchResults, type RunningService, startMatchService } from '../helpers/servers';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -60,17 +60,13 @@ async function newPage(viewport: { width: number; height: number }): Promise<Pag
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   contexts.push(context);
   const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to/i.test(msg.text())) cspViolations.push(`${page.url()}: ${msg.text()}`);
-  });
+  watchCsp(page, cspViolations);
   page.on('dialog', (d) => {
     throw new Error(`unexpected dialog: ${d.message()}`);
   });
   return page;
 }
 
-const screen = (page: Page, name: string) => page.locator(`[data-screen="${name}"]`);
-const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(350);
